@@ -97,7 +97,7 @@ def call_gene(
         codes = matrix.codes[rep]
         labels = labels_all[rep]
         result = match_genotype(cg, codes[:, cg.match_index], labels[cg.match_index])
-        templates.append(_explain(cg, matrix, codes, result, kb_version, options))
+        templates.append(_explain(cg, matrix, rep, result, kb_version))
     return [
         _with_sample(templates[group], sample)
         for sample, group in zip(matrix.samples, inverse, strict=True)
@@ -143,18 +143,19 @@ def _evidence(
 
 
 def _explain(
-    cg: CompiledGene,
-    matrix: GenotypeMatrix,
-    codes: npt.NDArray[np.int8],
-    result: MatchResult,
-    kb_version: str,
-    options: CallOptions,
+    cg: CompiledGene, matrix: GenotypeMatrix, rep: int, result: MatchResult, kb_version: str
 ) -> GeneCall:
     """Turn a match into a GeneCall with its evidence, warnings and limitations."""
     gene = cg.gene
     variants = matrix.variants
+    codes = matrix.codes[rep]
+    phased_flags = matrix.phased[rep]
     warnings: list[str] = list(matrix.warnings)
-    phased_flags = np.ones(len(variants), dtype=bool)  # per-position display only
+    present = np.array([s != "absent" for s in matrix.sources], dtype=bool)
+    # "phased" means the input was phased: unphased homozygous genotypes need no phase,
+    # but the call still says the data was unphased, as PharmCAT does.
+    input_phased = bool(phased_flags[present].all()) if present.any() else False
+    phased = result.phased and input_phased
 
     # Every non-reference or missing position, as read (the rest are reference).
     genotypes = tuple(
@@ -225,7 +226,7 @@ def _explain(
                 _evidence(
                     match_pos[p],
                     codes[:, cg.match_index[p]],
-                    result.phased,
+                    bool(phased_flags[cg.match_index[p]]),
                     matrix.sources[cg.match_index[p]],
                 )
                 for p in np.flatnonzero(cg.differs_from_ref[ai])
@@ -234,7 +235,7 @@ def _explain(
         sample="",
         gene=gene.symbol,
         diplotypes=diplotypes,
-        phased=result.phased,
+        phased=phased,
         missing_positions=missing_positions,
         uncertain_alleles=uncertain,
         warnings=tuple(dict.fromkeys(warnings)),

@@ -92,9 +92,9 @@ def match_genotype(
         if cand.size == 0:
             return MatchResult((), 0, (), missing, True)
         best = scores[cand].max()
-        top = tuple((int(a),) for a in cand[scores[cand] == best])
+        singles = tuple((int(a),) for a in cand[scores[cand] == best])
         possible = tuple(int(a) for a in cand if possible_mask[a])
-        return MatchResult(top, int(best), possible, missing, True)
+        return MatchResult(singles, int(best), possible, missing, True)
 
     b1 = allele_bits(codes[1])
     m1 = ~defined | ((allowed & b1) != 0)

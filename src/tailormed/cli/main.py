@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tailormed import __version__
-from tailormed.cli import kb
+from tailormed.cli import call, kb
 from tailormed.cli.common import console, handle_errors
 
 app = typer.Typer(
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(kb.app, name="kb")
+app.command("call")(call.call_cmd)
 
 
 @app.command()

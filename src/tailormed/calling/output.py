@@ -1,0 +1,134 @@
+"""The calling stage's files: ``calls.tsv`` and ``<sample>.json`` (a stable contract).
+
+``calls.tsv`` columns: ``sample gene diplotype alternatives phased missing_positions
+warnings`` (alternatives and warnings ``;``-separated, missing positions ``,``-separated).
+Files are written under temporary names and renamed, ``calls.tsv`` last, so a folder
+with a ``calls.tsv`` is always complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tailormed.calling.models import SCHEMA, CallSet, GeneCall
+from tailormed.calling.outside import OutsideCall, to_gene_call
+from tailormed.errors import InputError
+
+TSV_HEADER = (
+    "sample",
+    "gene",
+    "diplotype",
+    "alternatives",
+    "phased",
+    "missing_positions",
+    "warnings",
+)
+
+
+def safe_name(sample: str) -> str:
+    """A file name for a sample ID (path separators and odd characters become ``_``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", sample).lstrip(".")
+    return name or "sample"
+
+
+def merge_outside(callset: CallSet, outside: list[OutsideCall], path: Path) -> CallSet:
+    """Add outside calls; one for a gene also called from VCF replaces that call, noted."""
+    calls = dict(callset.calls)
+    genes = list(callset.genes)
+    for oc in outside:
+        targets = [oc.sample] if oc.sample else list(callset.samples)
+        for sample in targets:
+            if sample not in callset.samples:
+                raise InputError(f"sample {sample!r} is not in the input", path=path, line=oc.line)
+            call = to_gene_call(oc, sample, callset.kb_version, path)
+            previous = calls.get((sample, oc.gene))
+            if previous is not None and previous.source != "outside":
+                call = replace(
+                    call,
+                    warnings=(
+                        *call.warnings,
+                        f"overrides the VCF call {previous.diplotype}",
+                    ),
+                )
+            calls[(sample, oc.gene)] = call
+        if oc.gene not in genes:
+            genes.append(oc.gene)
+    return replace(callset, calls=calls, genes=tuple(genes))
+
+
+def _tsv_field(value: str) -> str:
+    return value.replace("\t", " ").replace("\n", " ")
+
+
+def tsv_row(call: GeneCall) -> list[str]:
+    return [
+        call.sample,
+        call.gene,
+        call.diplotype,
+        ";".join(call.alternatives),
+        "yes" if call.phased else "no",
+        ",".join(str(p) for p in call.missing_positions),
+        "; ".join(_tsv_field(w) for w in call.warnings),
+    ]
+
+
+def sample_document(callset: CallSet, sample: str) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "sample": sample,
+        "kb_version": callset.kb_version,
+        "inputs": list(callset.inputs),
+        "options": {
+            "missing_to_ref": callset.options.missing_to_ref,
+            "research_cyp2d6": callset.options.research_cyp2d6,
+        },
+        "genes": {c.gene: c.to_json() for c in callset.for_sample(sample)},
+    }
+
+
+def write_calls(callset: CallSet, out_dir: Path) -> Path:
+    """Write ``calls.tsv`` and one JSON per sample into ``out_dir``; returns the TSV path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names: dict[str, str] = {}
+    for sample in callset.samples:
+        name = safe_name(sample)
+        if name in names.values():
+            raise InputError(f"samples map to the same file name {name}.json", record=sample)
+        names[sample] = name
+    staging = Path(tempfile.mkdtemp(prefix=".calls-", dir=out_dir))
+    try:
+        for sample, name in names.items():
+            doc = sample_document(callset, sample)
+            (staging / f"{name}.json").write_text(json.dumps(doc, indent=1) + "\n")
+        lines = ["\t".join(TSV_HEADER)]
+        for sample in callset.samples:
+            lines.extend("\t".join(tsv_row(c)) for c in callset.for_sample(sample))
+        (staging / "calls.tsv").write_text("\n".join(lines) + "\n")
+        stale = out_dir / "calls.tsv"
+        if stale.exists():
+            stale.unlink()  # never leave an old, complete-looking TSV beside new JSONs
+        for name in names.values():
+            os.replace(staging / f"{name}.json", out_dir / f"{name}.json")
+        os.replace(staging / "calls.tsv", out_dir / "calls.tsv")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out_dir / "calls.tsv"
+
+
+def read_sample_json(path: Path) -> tuple[str, list[GeneCall]]:
+    """Load a ``<sample>.json`` back into GeneCalls (the next stage's input)."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read calls ({exc})", path=path) from None
+    if doc.get("schema") != SCHEMA:
+        raise InputError(f"not a Tailormed calls file (schema {doc.get('schema')!r})", path=path)
+    sample = doc["sample"]
+    return sample, [GeneCall.from_json(sample, g) for g in doc["genes"].values()]

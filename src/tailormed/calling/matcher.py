@@ -87,22 +87,25 @@ def match_genotype(
     possible_mask = (defined & missing_pos).any(axis=1)
     missing = tuple(int(i) for i in np.flatnonzero(missing_pos))
     if haploid:
-        fits = m0.all(axis=1) & (scores > 0)
-        cand = np.flatnonzero(fits)
+        fits = m0.all(axis=1)
+        # "possible": defines a missing position and is not contradicted elsewhere, even
+        # when nothing it defines was observed (score 0): it can't be excluded.
+        possible = tuple(int(a) for a in np.flatnonzero(fits & possible_mask))
+        cand = np.flatnonzero(fits & (scores > 0))
         if cand.size == 0:
-            return MatchResult((), 0, (), missing, True)
+            return MatchResult((), 0, possible, missing, True)
         best = scores[cand].max()
         singles = tuple((int(a),) for a in cand[scores[cand] == best])
-        possible = tuple(int(a) for a in cand if possible_mask[a])
         return MatchResult(singles, int(best), possible, missing, True)
 
     b1 = allele_bits(codes[1])
     m1 = ~defined | ((allowed & b1) != 0)
+    possible = tuple(int(a) for a in np.flatnonzero((m0 | m1).all(axis=1) & possible_mask))
     # An allele can be part of a fitting diplotype only if it fits one of the two
     # haplotypes at every position.
     cand = np.flatnonzero((m0 | m1).all(axis=1) & (scores > 0))
     if cand.size == 0:
-        return MatchResult((), 0, (), missing, bool((labels >= 0).all()))
+        return MatchResult((), 0, possible, missing, _is_phased(labels))
     c0, c1 = m0[cand], m1[cand]  # (C, P)
     # direct[a, b, p]: a on haplotype 0 and b on haplotype 1 at p; swapped: the reverse.
     direct = c0[:, None, :] & c1[None, :, :]
@@ -121,13 +124,11 @@ def match_genotype(
     pair_scores = np.where(upper, pair_scores, -1)
     best = int(pair_scores.max())
     if best < 0:
-        return MatchResult((), 0, (), missing, _is_phased(labels))
+        return MatchResult((), 0, possible, missing, _is_phased(labels))
     ii, jj = np.nonzero(pair_scores == best)
     top: tuple[tuple[int, ...], ...] = tuple(
         (int(cand[i]), int(cand[j])) for i, j in zip(ii, jj, strict=True)
     )
-    in_any = ok.any(axis=0) | ok.any(axis=1)
-    possible = tuple(int(cand[i]) for i in np.flatnonzero(in_any) if possible_mask[cand[i]])
     return MatchResult(top, best, possible, missing, _is_phased(labels))
 
 

@@ -9,6 +9,7 @@ single streaming pass.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -40,27 +41,33 @@ BUILD_MISMATCH_SHARE = 0.5
 GVCF_ALTS = frozenset({"<NON_REF>", "<*>"})
 
 
+class _Stderr:
+    """What htslib wrote to fd 2 so far (it bypasses Python's sys.stderr)."""
+
+    def __init__(self, tmp: Any) -> None:
+        self._tmp = tmp
+
+    def lines(self) -> list[str]:
+        self._tmp.seek(0)
+        text: str = self._tmp.read().decode(errors="replace")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 @contextlib.contextmanager
-def _captured_stderr() -> Iterator[list[str]]:
-    """Collect htslib's stderr messages (it writes to fd 2 directly) to quote in errors."""
-    messages: list[str] = []
+def _captured_stderr() -> Iterator[_Stderr]:
+    """Collect htslib's stderr messages to quote them in our own errors."""
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as tmp:
         os.dup2(tmp.fileno(), 2)
         try:
-            yield messages
+            yield _Stderr(tmp)
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-            tmp.seek(0)
-            messages.extend(
-                line.strip()
-                for line in tmp.read().decode(errors="replace").splitlines()
-                if line.strip()
-            )
 
 
-def _htslib_problem(messages: list[str], fallback: str) -> str:
+def _htslib_problem(stderr: _Stderr, fallback: str) -> str:
+    messages = stderr.lines()
     for msg in reversed(messages):
         if msg.startswith("[E::"):
             return msg.split("]", 1)[-1].strip()
@@ -253,6 +260,31 @@ def _same_chrom(a: str, b: str) -> bool:
     return a.removeprefix("chr") == b.removeprefix("chr")
 
 
+def _header_lines(path: Path) -> int | None:
+    """Number of header lines of a text VCF (plain or gzip), None for BCF."""
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        opener: Any = gzip.open
+        with gzip.open(path, "rb") as gz:
+            if gz.read(3) == b"BCF":
+                return None
+    elif magic[:3] == b"BCF":
+        return None
+    else:
+        opener = open
+    count = 0
+    try:
+        with opener(path, "rb") as fh:
+            for line in fh:
+                if not line.startswith(b"#"):
+                    break
+                count += 1
+    except (OSError, EOFError):
+        pass
+    return count
+
+
 def _has_index(path: Path) -> bool:
     name = str(path)
     return any(Path(name + ext).exists() for ext in (".tbi", ".csi")) and not name.endswith(".vcf")
@@ -268,7 +300,7 @@ class VcfSet:
 
         self.paths = [Path(p) for p in paths]
         self._vcfs: list[Any] = []
-        self._header_lines: list[int] = []
+        self._header_lines: list[int | None] = []
         file_samples: list[list[str]] = []
         for path in self.paths:
             if not path.exists():
@@ -294,7 +326,7 @@ class VcfSet:
             if dupes:
                 raise InputError(f"duplicate sample names: {', '.join(dupes)}", path=path)
             self._vcfs.append(vcf)
-            self._header_lines.append(len(vcf.raw_header.splitlines()))
+            self._header_lines.append(_header_lines(path))
             file_samples.append(names)
         first = file_samples[0]
         for path, names in zip(self.paths[1:], file_samples[1:], strict=True):
@@ -352,7 +384,7 @@ class VcfSet:
         vcf: Any,
         cols: npt.NDArray[np.int64],
         readers: list[_GeneReader],
-        messages: list[str],
+        messages: _Stderr,
     ) -> None:
         names = set(vcf.seqnames)
         for reader in readers:
@@ -377,8 +409,8 @@ class VcfSet:
         vcf: Any,
         cols: npt.NDArray[np.int64],
         readers: list[_GeneReader],
-        messages: list[str],
-        header_lines: int,
+        messages: _Stderr,
+        header_lines: int | None,
     ) -> None:
         n = 0
         try:
@@ -391,8 +423,10 @@ class VcfSet:
                     self._dispatch(rec, cols, hits)
         except Exception:
             problem = _htslib_problem(messages, "cannot parse the record")
-            if path.suffix in (".gz", ".bgz") and "BGZF" in " ".join(messages):
+            if "bgzf" in " ".join(messages.lines()).lower():
                 problem = "the compressed file is truncated or corrupt (" + problem + ")"
+            if header_lines is None:  # BCF: binary, no lines
+                raise InputError(problem, path=path, record=f"record {n + 1}") from None
             raise InputError(problem, path=path, line=header_lines + n + 1) from None
 
     @staticmethod

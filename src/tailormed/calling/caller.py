@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from tailormed.calling.combination import combination_diplotypes
 from tailormed.calling.compiled import CompiledGene, compile_gene
 from tailormed.calling.matcher import (
     MatchResult,
@@ -16,7 +18,16 @@ from tailormed.calling.matcher import (
     match_genotype,
 )
 from tailormed.calling.models import CallOptions, CallSet, Diplotype, GeneCall, VariantEvidence
-from tailormed.calling.rules import apply_gene_rules
+from tailormed.calling.rules import (
+    FunctionKey,
+    lowest_function_diplotype,
+    lowest_function_pair,
+    missing_required,
+    policy_for,
+    strand_components,
+    unphased_haplotypes,
+    unphased_priority,
+)
 from tailormed.errors import InputError
 from tailormed.knowledge.models import DefiningVariant, GeneDefinition
 from tailormed.knowledge.store import OUTSIDE_CALL_GENES, KnowledgeBase
@@ -86,6 +97,17 @@ def call_files(paths: Sequence[Path], kb: KnowledgeBase, options: CallOptions) -
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the calling strategy concluded for one distinct genotype."""
+
+    result: MatchResult
+    diplotypes: tuple[Diplotype, ...]
+    haplotypes: tuple[str, ...] = ()
+    function_diplotype: Diplotype | None = None
+    notes: tuple[str, ...] = ()
+
+
 def call_gene(
     cg: CompiledGene, matrix: GenotypeMatrix, kb_version: str, options: CallOptions
 ) -> list[GeneCall]:
@@ -94,19 +116,111 @@ def call_gene(
     reps, inverse = distinct_genotypes(matrix.codes, labels_all)
     templates = []
     for rep in reps:
-        codes = matrix.codes[rep]
-        labels = labels_all[rep]
-        result = match_genotype(cg, codes[:, cg.match_index], labels[cg.match_index])
-        templates.append(_explain(cg, matrix, rep, result, kb_version))
+        codes = matrix.codes[rep][:, cg.match_index]
+        labels = labels_all[rep][cg.match_index]
+        decision = decide(cg, codes, labels, options)
+        templates.append(_explain(cg, matrix, int(rep), decision, kb_version))
     return [
         _with_sample(templates[group], sample)
         for sample, group in zip(matrix.samples, inverse, strict=True)
     ]
 
 
-def _with_sample(call: GeneCall, sample: str) -> GeneCall:
-    from dataclasses import replace
+def _names(cg: CompiledGene, pair: tuple[int, ...], score: int) -> Diplotype:
+    report = cg.gene.reported_name
+    return Diplotype.of(*(report(cg.alleles[a].name) for a in pair), score=score)
 
+
+def _ordered(diplotypes: list[Diplotype]) -> tuple[Diplotype, ...]:
+    """Best score first, then natural name order; duplicates removed."""
+    unique = dict.fromkeys(diplotypes)
+    return tuple(sorted(unique, key=lambda d: (-d.score, _diplotype_order(d))))
+
+
+def decide(
+    cg: CompiledGene,
+    codes: npt.NDArray[np.int8],
+    labels: npt.NDArray[np.int64],
+    options: CallOptions,
+) -> Decision:
+    """The calling strategy: standard match, the gene's policy, exemptions, fallbacks.
+
+    ``codes`` (2, P) and ``labels`` (P,) are over the gene's matching positions.
+    """
+    policy = policy_for(cg.gene.symbol)
+    notes: list[str] = []
+    if policy.undocumented_as_reference and (codes == NOT_IN_DEFINITION).any():
+        codes = np.where(codes == NOT_IN_DEFINITION, 0, codes).astype(np.int8)
+        notes.append("an allele not in the definition was read as the reference allele")
+    result = match_genotype(cg, codes, labels)
+    missing_pos = tuple(cg.gene.variants[cg.match_index[i]].position for i in result.missing)
+    required = missing_required(cg, missing_pos)
+    if required:
+        return Decision(
+            result,
+            (),
+            notes=(
+                *notes,
+                f"cannot call {cg.gene.symbol}: required position(s) missing: "
+                + ", ".join(str(p) for p in required),
+            ),
+        )
+    if policy.lowest_function is not None:
+        return _decide_lowest_function(cg, codes, labels, result, policy.lowest_function, notes)
+
+    pairs, note = unphased_priority(cg, result)
+    if note:
+        notes.append(note)
+    ranked = dict(result.ranked)
+    if options.all_matches and not note:
+        chosen = [_names(cg, pair, score) for pair, score in result.ranked]
+    else:
+        chosen = [_names(cg, pair, ranked.get(pair, result.score)) for pair in pairs]
+    if not chosen and options.combinations:
+        combos = combination_diplotypes(cg, codes, labels)
+        chosen = [Diplotype.of(*names, score=score) for names, score in combos]
+        if chosen:
+            notes.append(
+                "combination call: no single named allele explains a haplotype; the "
+                "components are listed in brackets and unexplained variants by position"
+            )
+    return Decision(result, _ordered(chosen), notes=tuple(notes))
+
+
+def _decide_lowest_function(
+    cg: CompiledGene,
+    codes: npt.NDArray[np.int8],
+    labels: npt.NDArray[np.int64],
+    result: MatchResult,
+    key: FunctionKey,
+    notes: list[str],
+) -> Decision:
+    """DPYD / RYR1: exact diplotypes when phased, else the haplotypes found, reduced to the
+    two lowest-function alleles for interpretation."""
+    uses_phase_sets = bool((labels > 1).any())
+    if result.phased and result.ranked:
+        diplotypes = _ordered([_names(cg, pair, score) for pair, score in result.ranked])
+    elif result.phased or uses_phase_sets:
+        combos = combination_diplotypes(cg, codes, labels)
+        diplotypes = _ordered([Diplotype.of(*n, score=s) for n, s in combos])
+    else:
+        haplotypes = tuple(unphased_haplotypes(cg, codes))
+        pair = lowest_function_pair(cg, list(haplotypes), key)
+        notes.append(
+            f"unphased {cg.gene.symbol}: haplotypes found: {', '.join(haplotypes)}; the two "
+            "lowest-function alleles are used for interpretation (CPIC / PharmCAT rule)"
+        )
+        return Decision(result, (pair,), haplotypes, pair, tuple(notes))
+    function = lowest_function_diplotype(cg, diplotypes, key)
+    if function is not None and diplotypes and function != diplotypes[0]:
+        notes.append(
+            f"for interpretation each haplotype is reduced to its lowest-function allele: "
+            f"{function.text}"
+        )
+    return Decision(result, diplotypes, (), function, tuple(notes))
+
+
+def _with_sample(call: GeneCall, sample: str) -> GeneCall:
     return replace(call, sample=sample)
 
 
@@ -143,10 +257,11 @@ def _evidence(
 
 
 def _explain(
-    cg: CompiledGene, matrix: GenotypeMatrix, rep: int, result: MatchResult, kb_version: str
+    cg: CompiledGene, matrix: GenotypeMatrix, rep: int, decision: Decision, kb_version: str
 ) -> GeneCall:
     """Turn a match into a GeneCall with its evidence, warnings and limitations."""
     gene = cg.gene
+    result = decision.result
     variants = matrix.variants
     codes = matrix.codes[rep]
     phased_flags = matrix.phased[rep]
@@ -187,25 +302,26 @@ def _explain(
     if unknown:
         warnings.append(f"allele not in the definition at {', '.join(unknown)}")
 
-    diplotypes = tuple(
-        Diplotype.of(*(cg.alleles[a].name for a in pair), score=result.score)
-        for pair in result.pairs
-    )
-    diplotypes = tuple(dict.fromkeys(diplotypes))
-    diplotypes = tuple(sorted(diplotypes, key=_diplotype_order))
+    diplotypes = decision.diplotypes
     uncertain = tuple(sorted({cg.alleles[a].name for a in result.possible}))
-    diplotypes, rule_warnings = apply_gene_rules(cg, diplotypes, result.phased)
-    warnings.extend(rule_warnings)
+    warnings.extend(decision.notes)
     if not diplotypes:
         warnings.append(
             "no call: no combination of named alleles explains the genotype"
             + (" at the available positions" if missing_positions else "")
         )
     elif len(diplotypes) > 1:
-        warnings.append(
-            f"ambiguous: {len(diplotypes)} diplotypes fit equally well "
-            f"({'; '.join(d.text for d in diplotypes)})"
-        )
+        top = [d for d in diplotypes if d.score == diplotypes[0].score]
+        if len(top) > 1:
+            warnings.append(
+                f"ambiguous: {len(top)} diplotypes fit equally well "
+                f"({'; '.join(d.text for d in top)})"
+            )
+        if len(top) < len(diplotypes):
+            warnings.append(
+                f"{len(diplotypes) - len(top)} lower-scoring diplotype(s) also fit "
+                "(listed as alternatives)"
+            )
     unexplained = _unexplained(cg, codes, diplotypes)
     if unexplained:
         warnings.append(
@@ -221,7 +337,13 @@ def _explain(
         for name in d.alleles:
             if name in evidence:
                 continue
-            ai = cg.names.index(name)
+            positions = sorted(
+                {
+                    int(p)
+                    for ai in _allele_indices(cg, name)
+                    for p in np.flatnonzero(cg.differs_from_ref[ai])
+                }
+            )
             evidence[name] = tuple(
                 _evidence(
                     match_pos[p],
@@ -229,7 +351,7 @@ def _explain(
                     bool(phased_flags[cg.match_index[p]]),
                     matrix.sources[cg.match_index[p]],
                 )
-                for p in np.flatnonzero(cg.differs_from_ref[ai])
+                for p in positions
             )
     return GeneCall(
         sample="",
@@ -241,9 +363,21 @@ def _explain(
         warnings=tuple(dict.fromkeys(warnings)),
         evidence=evidence,
         genotypes=genotypes,
+        haplotypes=decision.haplotypes,
+        function_diplotype=decision.function_diplotype,
         source=source,
         kb_version=kb_version,
     )
+
+
+def _allele_indices(cg: CompiledGene, name: str) -> list[int]:
+    """Named alleles behind a reported name: itself, a core name's sub-alleles, or the
+    components of a combination (``[*2 + *17]``); partials (``g.…``) have none."""
+    report = cg.gene.reported_name
+    out: list[int] = []
+    for part in strand_components(name):
+        out.extend(i for i, a in enumerate(cg.alleles) if part in (a.name, report(a.name)))
+    return out
 
 
 def _diplotype_order(d: Diplotype) -> tuple[object, ...]:
@@ -260,7 +394,8 @@ def _unexplained(
         return []
     explained = np.zeros(len(cg.match_index), dtype=bool)
     for name in diplotypes[0].alleles:
-        explained |= cg.differs_from_ref[cg.names.index(name)]
+        for ai in _allele_indices(cg, name):
+            explained |= cg.differs_from_ref[ai]
     sub = codes[:, cg.match_index]
     nonref = ((sub > 0) | (sub == NOT_IN_DEFINITION)).any(axis=0)
     variants = cg.gene.variants

@@ -20,15 +20,18 @@ from tailormed.knowledge.models import GeneDefinition, NamedAllele, expand_allel
 class CompiledGene:
     """Arrays over (named allele, matching position) for one gene.
 
-    ``match_index`` are the indices into ``gene.variants`` used for matching (ignored
-    positions removed). ``alleles`` excludes ignored alleles.
+    ``match_index`` are the indices into ``gene.variants`` used for matching.
+    ``alleles`` excludes ignored and structural-variant alleles.
     """
 
     gene: GeneDefinition
     match_index: npt.NDArray[np.int64]
     alleles: tuple[NamedAllele, ...]
-    allowed: npt.NDArray[np.int32]  # (A, P)
+    allowed: npt.NDArray[np.int32]  # (A, P), 0 = not defined (wildcard)
+    filled: npt.NDArray[np.int32]  # (A, P), undefined positions must be the reference
+    wobble: npt.NDArray[np.bool_]  # (A, P): defined by an IUPAC code (several alleles)
     differs_from_ref: npt.NDArray[np.bool_]  # (A, P): defined and not accepting the reference
+    reference_index: int  # index of the gene's reference allele in ``alleles``
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -42,10 +45,10 @@ class CompiledGene:
 
 def compile_gene(gene: GeneDefinition) -> CompiledGene:
     ex = gene.exemptions
-    match_index = np.array(
-        [i for i, v in enumerate(gene.variants) if v.position not in ex.ignored_positions],
-        dtype=np.int64,
-    )
+    # Ignored positions and alleles are already removed from the published definitions
+    # (PharmCAT applies them at data ingestion); an ignored *indel* may share its
+    # coordinate with a defining SNV (G6PD 154532990), so positions are not filtered here.
+    match_index = np.arange(len(gene.variants), dtype=np.int64)
     alleles = tuple(
         a
         for a in gene.named_alleles
@@ -65,4 +68,12 @@ def compile_gene(gene: GeneDefinition) -> CompiledGene:
                     mask |= 1 << k
             allowed[ai, pj] = mask
     differs = (allowed != 0) & ((allowed & 1) == 0)
-    return CompiledGene(gene, match_index, alleles, allowed, differs)
+    # PharmCAT's standard semantics: a position an allele does not define must carry the
+    # reference allele (bit 0: the locus REF, even where the reference allele has a wobble).
+    filled = np.where(allowed != 0, allowed, np.int32(1)).astype(np.int32)
+    popcount = np.zeros_like(allowed)
+    for k in range(8):
+        popcount += (allowed >> k) & 1
+    wobble = popcount > 1
+    ref_index = next(i for i, a in enumerate(alleles) if a.reference)
+    return CompiledGene(gene, match_index, alleles, allowed, filled, wobble, differs, ref_index)

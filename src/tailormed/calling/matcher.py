@@ -33,9 +33,10 @@ ALL_BITS = np.int32(0x7FFFFFFF)
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """Top-scoring diplotypes for one distinct genotype.
+    """Diplotypes that fit one distinct genotype.
 
-    ``pairs`` are allele-index pairs into ``CompiledGene.alleles`` (``(a,)`` when haploid);
+    ``pairs`` are the top-scoring allele-index pairs into ``CompiledGene.alleles`` (``(a,)``
+    when haploid); ``ranked`` is every fitting pair with its score, best first.
     ``possible`` are indices of alleles consistent with the genotype that define a
     missing position (not confirmed, not excluded).
     """
@@ -45,6 +46,7 @@ class MatchResult:
     possible: tuple[int, ...]
     missing: tuple[int, ...]  # matching-position indices missing in this genotype
     phased: bool
+    ranked: tuple[tuple[tuple[int, ...], int], ...] = ()
 
 
 def allele_bits(codes: npt.NDArray[np.int8]) -> npt.NDArray[np.int32]:
@@ -71,65 +73,93 @@ def block_labels(
 
 
 def match_genotype(
-    cg: CompiledGene, codes: npt.NDArray[np.int8], labels: npt.NDArray[np.int64]
+    cg: CompiledGene,
+    codes: npt.NDArray[np.int8],
+    labels: npt.NDArray[np.int64],
+    *,
+    assume_reference: bool = True,
 ) -> MatchResult:
-    """Match one genotype: ``codes`` (2, P) over matching positions, ``labels`` (P,)."""
-    allowed = cg.allowed
-    defined = allowed != 0
+    """Match one genotype: ``codes`` (2, P) over matching positions, ``labels`` (P,).
+
+    ``assume_reference`` (PharmCAT's standard path): a position an allele does not define
+    must be the reference; otherwise it accepts anything (combination searches).
+    Scores follow PharmCAT: defined positions present in the sample, less one for each
+    wobble-coded position where the haplotype carries the reference allele.
+    """
+    defined = cg.allowed != 0
+    allowed = cg.filled if assume_reference else cg.allowed
     haploid = bool(np.all(codes[1] == ABSENT_HAPLOTYPE))
     missing_pos = codes[0] == MISSING
     if not haploid:
         missing_pos |= codes[1] == MISSING
-    b0 = allele_bits(codes[0])
-    m0 = ~defined | ((allowed & b0) != 0)  # (A, P): allele fits haplotype 0 at p
     present_defined = defined & ~missing_pos
-    scores = present_defined.sum(axis=1)
+    base = present_defined.sum(axis=1)
+    keep = base > 0  # an allele all of whose positions are missing cannot be called
     possible_mask = (defined & missing_pos).any(axis=1)
     missing = tuple(int(i) for i in np.flatnonzero(missing_pos))
+    wobble = cg.wobble & ~missing_pos
+
+    b0 = allele_bits(codes[0])
+    m0 = (allowed & b0) != 0  # (A, P): allele fits haplotype 0 at p (missing: all bits)
+    pen0 = (wobble & (codes[0] == 0)).astype(np.int64)  # (A, P) wobble penalty on hap 0
     if haploid:
         fits = m0.all(axis=1)
-        # "possible": defines a missing position and is not contradicted elsewhere, even
-        # when nothing it defines was observed (score 0): it can't be excluded.
         possible = tuple(int(a) for a in np.flatnonzero(fits & possible_mask))
-        cand = np.flatnonzero(fits & (scores > 0))
-        if cand.size == 0:
-            return MatchResult((), 0, possible, missing, True)
-        best = scores[cand].max()
-        singles = tuple((int(a),) for a in cand[scores[cand] == best])
-        return MatchResult(singles, int(best), possible, missing, True)
+        cand = np.flatnonzero(fits & keep)
+        scores = base[cand] - pen0[cand].sum(axis=1)
+        singles: list[tuple[tuple[int, ...], int]] = [
+            ((int(a),), int(sc)) for a, sc in zip(cand, scores, strict=True)
+        ]
+        return _result(singles, possible, missing, True)
 
     b1 = allele_bits(codes[1])
-    m1 = ~defined | ((allowed & b1) != 0)
+    m1 = (allowed & b1) != 0
+    pen1 = (wobble & (codes[1] == 0)).astype(np.int64)
     possible = tuple(int(a) for a in np.flatnonzero((m0 | m1).all(axis=1) & possible_mask))
-    # An allele can be part of a fitting diplotype only if it fits one of the two
-    # haplotypes at every position.
-    cand = np.flatnonzero((m0 | m1).all(axis=1) & (scores > 0))
+    # An allele can be in a fitting diplotype only if it fits one haplotype at every position.
+    cand = np.flatnonzero((m0 | m1).all(axis=1) & keep)
+    phased = _is_phased(labels)
     if cand.size == 0:
-        return MatchResult((), 0, possible, missing, _is_phased(labels))
+        return _result([], possible, missing, phased)
     c0, c1 = m0[cand], m1[cand]  # (C, P)
-    # direct[a, b, p]: a on haplotype 0 and b on haplotype 1 at p; swapped: the reverse.
-    direct = c0[:, None, :] & c1[None, :, :]
-    swapped = c1[:, None, :] & c0[None, :, :]
-    ok = np.ones((cand.size, cand.size), dtype=bool)
+    p0, p1 = pen0[cand], pen1[cand]
+    n = cand.size
+    ok = np.ones((n, n), dtype=bool)
+    penalty = np.zeros((n, n), dtype=np.int64)
     for block in np.unique(labels):
         cols = labels == block
-        d = direct[:, :, cols].all(axis=2)
-        if block == 0:  # homozygous sites: orientation irrelevant, direct == swapped
-            ok &= d
-        else:
-            ok &= d | swapped[:, :, cols].all(axis=2)
-    pair_scores = scores[cand][:, None] + scores[cand][None, :]
-    pair_scores = np.where(ok, pair_scores, -1)
-    upper = np.triu(np.ones_like(ok))  # unordered pairs: keep a <= b
-    pair_scores = np.where(upper, pair_scores, -1)
-    best = int(pair_scores.max())
-    if best < 0:
-        return MatchResult((), 0, possible, missing, _is_phased(labels))
-    ii, jj = np.nonzero(pair_scores == best)
-    top: tuple[tuple[int, ...], ...] = tuple(
-        (int(cand[i]), int(cand[j])) for i, j in zip(ii, jj, strict=True)
-    )
-    return MatchResult(top, best, possible, missing, _is_phased(labels))
+        # direct: a on haplotype 0 and b on haplotype 1 across the block; swapped: reverse
+        d_ok = (c0[:, None, cols] & c1[None, :, cols]).all(axis=2)
+        d_pen = p0[:, cols].sum(axis=1)[:, None] + p1[:, cols].sum(axis=1)[None, :]
+        if block == 0:  # homozygous / missing sites: both orientations are the same
+            ok &= d_ok
+            penalty += d_pen
+            continue
+        s_ok = (c1[:, None, cols] & c0[None, :, cols]).all(axis=2)
+        s_pen = p1[:, cols].sum(axis=1)[:, None] + p0[:, cols].sum(axis=1)[None, :]
+        ok &= d_ok | s_ok
+        big = np.int64(1 << 30)
+        penalty += np.minimum(np.where(d_ok, d_pen, big), np.where(s_ok, s_pen, big))
+    scores = base[cand][:, None] + base[cand][None, :] - penalty
+    ii, jj = np.nonzero(ok & np.triu(np.ones((n, n), dtype=bool)))
+    ranked: list[tuple[tuple[int, ...], int]] = [
+        ((int(cand[i]), int(cand[j])), int(scores[i, j])) for i, j in zip(ii, jj, strict=True)
+    ]
+    return _result(ranked, possible, missing, phased)
+
+
+def _result(
+    ranked: list[tuple[tuple[int, ...], int]],
+    possible: tuple[int, ...],
+    missing: tuple[int, ...],
+    phased: bool,
+) -> MatchResult:
+    ranked.sort(key=lambda x: -x[1])  # stable: equal scores keep index order
+    if not ranked:
+        return MatchResult((), 0, possible, missing, phased, ())
+    best = ranked[0][1]
+    top = tuple(pair for pair, sc in ranked if sc == best)
+    return MatchResult(top, best, possible, missing, phased, tuple(ranked))
 
 
 def _is_phased(labels: npt.NDArray[np.int64]) -> bool:
@@ -144,22 +174,21 @@ def distinct_genotypes(
     """Indices of one representative sample per distinct genotype, and each sample's group.
 
     Returns ``(representatives, inverse)`` so that sample ``s`` has the genotype of
-    ``representatives[inverse[s]]``.
+    ``representatives[inverse[s]]``. Two samples are alike when their allele codes are
+    equal and the same positions share orientation blocks (PS numbers may differ).
     """
     s = codes.shape[0]
-    # Normalise labels to "same/different block" so equal genotypes with different PS
-    # numbers dedupe; orientation blocks are renumbered in order of first appearance.
-    norm = np.zeros_like(labels)
-    uniq_labels = labels.copy()
-    if uniq_labels.size:
-        # renumber per row: rank of each label among the row's distinct labels
-        order = np.argsort(uniq_labels, axis=1, kind="stable")
-        sorted_labels = np.take_along_axis(uniq_labels, order, axis=1)
-        new = np.concatenate(
-            [np.zeros((s, 1), dtype=bool), sorted_labels[:, 1:] != sorted_labels[:, :-1]], axis=1
-        ).cumsum(axis=1)
-        np.put_along_axis(norm, order, new, axis=1)
-        norm = np.where(labels == 0, -1, norm)
-    key = np.concatenate([codes.reshape(s, -1).astype(np.int64), norm.astype(np.int64)], axis=1)
-    _, reps, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    norm = labels
+    if (labels > 1).any():  # phase-set numbers: renumber per row by first appearance
+        norm = labels.copy()
+        rows = np.flatnonzero((labels > 1).any(axis=1))
+        for r in rows:
+            _, first, inverse = np.unique(labels[r], return_index=True, return_inverse=True)
+            rank = np.argsort(np.argsort(first))
+            norm[r] = np.where(labels[r] > 1, 2 + rank[inverse], labels[r])
+    width = codes.shape[1] * codes.shape[2]
+    key = np.concatenate([codes.reshape(s, width).astype(np.int16), norm.astype(np.int16)], axis=1)
+    key = np.ascontiguousarray(key)
+    rows_as_bytes = key.view(np.dtype((np.void, key.dtype.itemsize * key.shape[1]))).ravel()
+    _, reps, inverse = np.unique(rows_as_bytes, return_index=True, return_inverse=True)
     return reps.astype(np.int64), inverse.reshape(-1).astype(np.int64)

@@ -77,6 +77,10 @@ class GeneCall:
     warnings: tuple[str, ...] = ()
     evidence: dict[str, tuple[VariantEvidence, ...]] = field(default_factory=dict)
     genotypes: tuple[VariantEvidence, ...] = ()
+    # Lowest-function genes (DPYD, RYR1): the haplotypes found in unphased data, and the
+    # diplotype used for interpretation (two lowest-function alleles).
+    haplotypes: tuple[str, ...] = ()
+    function_diplotype: Diplotype | None = None
     source: str = "vcf"  # "vcf", "outside", "vcf-research"
     phenotype: str | None = None  # only outside calls may carry these
     activity_score: str | None = None
@@ -111,6 +115,10 @@ class GeneCall:
                 allele: [_evidence_json(e) for e in ev] for allele, ev in self.evidence.items()
             },
             "genotypes": [_evidence_json(e) for e in self.genotypes],
+            "haplotypes": list(self.haplotypes),
+            "function_diplotype": (
+                list(self.function_diplotype.alleles) if self.function_diplotype else None
+            ),
             "kb_version": self.kb_version,
         }
 
@@ -131,6 +139,10 @@ class GeneCall:
                 for allele, ev in (d.get("supporting_variants") or {}).items()
             },
             genotypes=tuple(_evidence_from(e) for e in d.get("genotypes", ())),
+            haplotypes=tuple(d.get("haplotypes", ())),
+            function_diplotype=(
+                Diplotype(tuple(d["function_diplotype"])) if d.get("function_diplotype") else None
+            ),
             source=d.get("source", "vcf"),
             phenotype=d.get("phenotype"),
             activity_score=d.get("activity_score"),
@@ -170,6 +182,10 @@ class CallOptions:
     samples: tuple[str, ...] | None = None  # None: every sample in the input
     missing_to_ref: bool = False
     research_cyp2d6: bool = False
+    # PharmCAT's "all matches": every fitting diplotype, not only the top-scoring ties
+    all_matches: bool = False
+    # name haplotypes no single allele explains as combinations/partials ([*2 + *17])
+    combinations: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,53 +1,180 @@
-"""Gene-specific calling rules, as data-driven hooks on the one matching mechanism.
+"""Gene-specific calling behaviour, as data on the one matching mechanism.
 
-Each rule takes the top-scoring diplotypes and returns possibly re-ordered or
-re-expressed diplotypes plus warnings explaining what it did. Rules are selected by the
-knowledge base's exemption data or listed in :data:`GENE_RULES`; generic code never
-tests a gene name.
+:data:`POLICIES` says, per gene, how it departs from the standard path (facts from
+PharmCAT @ 5431bf11, ``NamedAlleleMatcher`` and ``Constants``):
+
+* ``undocumented_as_reference``: an allele the definition does not list is read as the
+  reference (CACNA1S, DPYD, G6PD, NUDT15, RYR1, TPMT); elsewhere it prevents a call;
+* ``lowest_function``: DPYD and RYR1 are called allele by allele; unphased data gives the
+  list of haplotypes found, and the diplotype used for interpretation is made of the two
+  lowest-function ones ("lowest function" = lowest activity value for DPYD, "Malignant"
+  function first for RYR1).
+
+The knowledge base's own exemptions (required positions, unphased priorities) are
+applied here too. Generic code never tests a gene name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from tailormed.calling.compiled import CompiledGene
-from tailormed.calling.models import Diplotype
+from tailormed.calling.matcher import MatchResult
+from tailormed.calling.models import Diplotype, allele_sort_key
+from tailormed.knowledge.models import NamedAllele
+from tailormed.vcf.models import ABSENT_HAPLOTYPE, MISSING
 
-Rule = Callable[
-    [CompiledGene, tuple[Diplotype, ...], bool], tuple[tuple[Diplotype, ...], list[str]]
-]
+FunctionKey = Callable[[NamedAllele], tuple[object, ...]]
+
+
+def activity_first(allele: NamedAllele) -> tuple[object, ...]:
+    """Lowest CPIC activity value first (unknown first: the cautious choice), then name."""
+    try:
+        value = float(allele.activity_value) if allele.activity_value is not None else -1.0
+    except ValueError:
+        value = -1.0
+    return (value, allele_sort_key(allele.name))
+
+
+def malignant_first(allele: NamedAllele) -> tuple[object, ...]:
+    """Malignant-hyperthermia-causative alleles first, then name."""
+    malignant = "malignant" in (allele.function or "").lower()
+    return (0 if malignant else 1, allele_sort_key(allele.name))
+
+
+@dataclass(frozen=True, slots=True)
+class GenePolicy:
+    undocumented_as_reference: bool = False
+    lowest_function: FunctionKey | None = None
+
+
+POLICIES: dict[str, GenePolicy] = {
+    "CACNA1S": GenePolicy(undocumented_as_reference=True),
+    "G6PD": GenePolicy(undocumented_as_reference=True),
+    "NUDT15": GenePolicy(undocumented_as_reference=True),
+    "TPMT": GenePolicy(undocumented_as_reference=True),
+    "DPYD": GenePolicy(undocumented_as_reference=True, lowest_function=activity_first),
+    "RYR1": GenePolicy(undocumented_as_reference=True, lowest_function=malignant_first),
+}
+STANDARD = GenePolicy()
+
+
+def policy_for(gene: str) -> GenePolicy:
+    return POLICIES.get(gene, STANDARD)
+
+
+def missing_required(cg: CompiledGene, missing_positions: tuple[int, ...]) -> list[int]:
+    required = cg.gene.exemptions.required_positions
+    return sorted(p for p in missing_positions if p in required)
 
 
 def unphased_priority(
-    cg: CompiledGene, diplotypes: tuple[Diplotype, ...], phased: bool
-) -> tuple[tuple[Diplotype, ...], list[str]]:
-    """Exemption data: when unphased ties are exactly a listed set, its ``pick`` comes first.
+    cg: CompiledGene, result: MatchResult
+) -> tuple[tuple[tuple[int, ...], ...], str | None]:
+    """Exemption data (NAT2): unphased candidates containing a listed set → its pick.
 
-    The other diplotypes stay as alternatives, so the ambiguity remains visible.
+    In priority mode every candidate counts, not only the top-scoring ones. Returns the
+    pairs to report and a note naming what was set aside, or the top pairs unchanged.
     """
-    if phased or len(diplotypes) < 2:
-        return diplotypes, []
-    texts = {d.text for d in diplotypes}
-    for priority in cg.gene.exemptions.unphased_priorities:
-        if texts == set(priority.candidates):
-            first = [d for d in diplotypes if d.text == priority.pick]
-            rest = [d for d in diplotypes if d.text != priority.pick]
-            return tuple(first + rest), [
-                f"unphased data fit {' or '.join(sorted(texts))}; {priority.pick} is reported "
-                "first by the knowledge base's priority for unphased calls"
-            ]
-    return diplotypes, []
+    priorities = cg.gene.exemptions.unphased_priorities
+    if result.phased or not priorities or not result.ranked:
+        return result.pairs, None
+    names = {_text(cg, pair): pair for pair, _ in result.ranked}
+    for priority in priorities:
+        if set(priority.candidates) <= set(names) and priority.pick in names:
+            others = sorted(n for n in names if n != priority.pick)
+            return (names[priority.pick],), (
+                f"unphased {cg.gene.symbol} variants fit several diplotypes ("
+                + "; ".join(others)
+                + f"); {priority.pick} is reported, the knowledge base's pick for this "
+                "unphased pattern (based on allele frequencies)"
+            )
+    return result.pairs, None
 
 
-GENE_RULES: dict[str, tuple[Rule, ...]] = {}
-DEFAULT_RULES: tuple[Rule, ...] = (unphased_priority,)
+def _text(cg: CompiledGene, pair: tuple[int, ...]) -> str:
+    return Diplotype.of(*(cg.alleles[a].name for a in pair)).text
 
 
-def apply_gene_rules(
-    cg: CompiledGene, diplotypes: tuple[Diplotype, ...], phased: bool
-) -> tuple[tuple[Diplotype, ...], list[str]]:
-    warnings: list[str] = []
-    for rule in DEFAULT_RULES + GENE_RULES.get(cg.gene.symbol, ()):
-        diplotypes, w = rule(cg, diplotypes, phased)
-        warnings.extend(w)
-    return diplotypes, warnings
+def unphased_haplotypes(cg: CompiledGene, codes: npt.NDArray[np.int8]) -> list[str]:
+    """Lowest-function genes, unphased: every allele found, homozygous ones listed twice.
+
+    A non-reference allele is found when each position it defines carries its allele on
+    either haplotype (unphased sites can be oriented freely); the reference is found when
+    no position is non-reference on both haplotypes, and is dropped when more than two
+    alleles are found.
+    """
+    defined = cg.allowed != 0
+    b = [np.where(codes[h] >= 0, 1 << np.clip(codes[h].astype(np.int32), 0, 30), 0) for h in (0, 1)]
+    missing = (codes[0] == MISSING) | (codes[1] == MISSING)
+    on0 = ((cg.allowed & b[0]) != 0) | missing
+    on1 = ((cg.allowed & b[1]) != 0) | missing
+    found: list[str] = []
+    homozygous: set[str] = set()
+    for a, allele in enumerate(cg.alleles):
+        if a == cg.reference_index:
+            continue
+        core = defined[a] & ~missing
+        if not (cg.differs_from_ref[a] & ~missing).any():
+            continue
+        if (on0[a][core] | on1[a][core]).all():
+            found.append(allele.name)
+            if (on0[a][core] & on1[a][core]).all():
+                homozygous.add(allele.name)
+    both_alt = (codes[0] > 0) & (codes[1] > 0)
+    ref_name = cg.alleles[cg.reference_index].name
+    if not both_alt.any():
+        found.append(ref_name)
+    if len(found) > 2 and ref_name in found:
+        found.remove(ref_name)
+    out = sorted(found + [n for n in homozygous if n in found], key=allele_sort_key)
+    return out
+
+
+def lowest_function_pair(cg: CompiledGene, names: list[str], key: FunctionKey) -> Diplotype:
+    """The two lowest-function alleles of a haplotype list (or of combination strands)."""
+    by_name = {a.name: a for a in cg.alleles}
+    known = [by_name[n] for n in names if n in by_name]
+    ranked = sorted(known, key=key)
+    return Diplotype.of(*(a.name for a in ranked[:2]))
+
+
+def strand_components(name: str) -> list[str]:
+    """``[A + B]`` → ``[A, B]``; a plain name → ``[name]``."""
+    if name.startswith("[") and name.endswith("]"):
+        return [p.strip() for p in name[1:-1].split(" + ")]
+    return [name]
+
+
+def lowest_function_diplotype(
+    cg: CompiledGene, diplotypes: tuple[Diplotype, ...], key: FunctionKey
+) -> Diplotype | None:
+    """Phased lowest-function rule: each strand reduced to its lowest-function component,
+    then the diplotype with the lowest summed activity (most malignant for RYR1)."""
+    by_name = {a.name: a for a in cg.alleles}
+    reduced = []
+    for d in diplotypes:
+        strands = []
+        for strand in d.alleles:
+            comps = [by_name[c] for c in strand_components(strand) if c in by_name]
+            if not comps:
+                comps = [cg.alleles[cg.reference_index]]
+            strands.append(sorted(comps, key=key)[0])
+        reduced.append(strands)
+    if not reduced:
+        return None
+
+    def total(strands: list[NamedAllele]) -> tuple[object, ...]:
+        keys = [key(a) for a in strands]
+        return (sum(float(k[0]) for k in keys if isinstance(k[0], (int, float))), keys)
+
+    best = min(reduced, key=total)
+    return Diplotype.of(*(a.name for a in best))
+
+
+def haploid_row(codes: npt.NDArray[np.int8]) -> bool:
+    return bool((codes[1] == ABSENT_HAPLOTYPE).all())

@@ -167,8 +167,20 @@ def _compile_gene(path: Path, exemption: dict[str, Any] | None) -> dict[str, Any
         "version": str(raw.get("version", "")),
         "variants": variants,
         "named_alleles": alleles,
+        "suballeles": _suballeles(raw, {a["name"] for a in alleles}, path),
         "exemptions": _compile_exemption(exemption, gene, path),
     }
+
+
+def _suballeles(raw: dict[str, Any], names: set[str], path: Path) -> dict[str, str]:
+    """Sub-allele → core allele name (SLCO1B1 *45.001 → *45), as PharmCAT reports them."""
+    mapping = dict(raw.get("suballelesMap") or {})
+    for sub_name in mapping:
+        if sub_name not in names:
+            raise KnowledgeError(
+                f"suballele {sub_name!r} is not a defined allele", path=path, record="suballelesMap"
+            )
+    return mapping
 
 
 def _compile_exemption(raw: dict[str, Any] | None, gene: str, path: Path) -> dict[str, Any]:

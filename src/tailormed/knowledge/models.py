@@ -135,6 +135,11 @@ class GeneDefinition:
     variants: tuple[DefiningVariant, ...]
     named_alleles: tuple[NamedAllele, ...]
     exemptions: GeneExemptions = field(default_factory=GeneExemptions)
+    suballeles: Mapping[str, str] = field(default_factory=dict)  # sub-allele -> core name
+
+    def reported_name(self, allele: str) -> str:
+        """The name a call reports: sub-alleles under their core name (``*45.001`` → ``*45``)."""
+        return self.suballeles.get(allele, allele)
 
     @property
     def reference_allele(self) -> NamedAllele:

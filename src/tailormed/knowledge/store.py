@@ -148,6 +148,7 @@ class KnowledgeBase:
                 for a in g["named_alleles"]
             ),
             exemptions=exemptions,
+            suballeles=MappingProxyType(dict(g.get("suballeles", {}))),
         )
 
     def _function_of(self, gene: str, allele: str) -> dict[str, str | None]:

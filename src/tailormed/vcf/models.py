@@ -22,7 +22,7 @@ MISSING = -1
 NOT_IN_DEFINITION = -2
 ABSENT_HAPLOTYPE = -3
 
-PositionSource = Literal["vcf", "gvcf-block", "absent", "missing-to-ref"]
+PositionSource = Literal["vcf", "gvcf-block", "absent", "missing-to-ref", "ref-mismatch"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+from collections import Counter
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -86,6 +87,7 @@ class _SiteState:
     phased: npt.NDArray[np.bool_] = field(init=False)
     phase_set: npt.NDArray[np.int64] = field(init=False)
     present: bool = False
+    ref_mismatch: bool = False
     source: PositionSource = "absent"
     observed_ref: str | None = None
 
@@ -127,12 +129,12 @@ class _GeneReader:
     def covers(self, chrom: str, pos: int) -> bool:
         return _same_chrom(chrom, self.panel.chrom) and self.lo <= pos <= self.hi
 
-    def add(self, rec: Any, gt: npt.NDArray[np.int16], ps: npt.NDArray[np.int64] | None) -> None:
+    def add(self, rec: Any, lazy: _LazyGenotypes) -> None:
         pos: int = rec.POS
         ref: str = rec.REF
         alts: list[str] = rec.ALT
         if (alts and all(a in GVCF_ALTS for a in alts)) or (not alts and rec.INFO.get("END")):
-            self._add_block(rec, gt)
+            self._add_block(rec, lazy.gt())
             return
         # Which defining position does each ALT of this record change?
         targets: dict[int, dict[int, int]] = {}  # variant index -> {record allele -> code}
@@ -149,7 +151,8 @@ class _GeneReader:
             ):
                 unknown_at.setdefault(anchored, []).append(j)
         for i, codes in targets.items():
-            self._apply(i, rec, gt, ps, codes, unknown_at.get(i, []), anchored == i)
+            # genotypes are decoded only for records that touch a defining position
+            self._apply(i, rec, lazy.gt(), lazy.ps(), codes, unknown_at.get(i, []), anchored == i)
 
     def _apply(
         self,
@@ -163,10 +166,10 @@ class _GeneReader:
     ) -> None:
         st = self.states[i]
         variant = self.panel.variants[i]
+        if anchored and not self._check_ref(variant, rec.REF):
+            st.ref_mismatch = True
         st.present = True
         st.source = "vcf"
-        if anchored:
-            self._check_ref(variant, rec.REF)
         alleles = gt[:, :2]
         for h in (0, 1):
             col = alleles[:, h]
@@ -196,7 +199,8 @@ class _GeneReader:
                 st.haploid |= alleles[:, 1] == -2
                 st.phased |= True  # a homozygous reference block needs no phase
 
-    def _check_ref(self, variant: DefiningVariant, vcf_ref: str) -> None:
+    def _check_ref(self, variant: DefiningVariant, vcf_ref: str) -> bool:
+        """Count the check; on a mismatch note it and return False."""
         if not variant.is_snv or len(vcf_ref) != 1:
             first_def, first_vcf = variant.ref[:1].upper(), vcf_ref[:1].upper()
         else:
@@ -205,8 +209,11 @@ class _GeneReader:
         if first_def != first_vcf:
             self.ref_mismatches.append(
                 f"REF mismatch at {variant.chrom}:{variant.position} ({variant.label}): "
-                f"input has {vcf_ref}, the definition has {variant.ref}"
+                f"input has {vcf_ref}, the definition has {variant.ref}; the position is "
+                "treated as missing"
             )
+            return False
+        return True
 
     def matrix(self, samples: tuple[str, ...], missing_to_ref: bool) -> GenotypeMatrix:
         p = len(self.panel.variants)
@@ -216,7 +223,9 @@ class _GeneReader:
         haploid = np.zeros((self.n, p), dtype=bool)
         sources: list[PositionSource] = []
         for i, st in enumerate(self.states):
-            if st.present:
+            if st.ref_mismatch:  # a genotype against another REF says nothing here
+                sources.append("ref-mismatch")
+            elif st.present:
                 codes[:, :, i] = st.codes()
                 phased[:, i] = st.phased
                 phase_set[:, i] = st.phase_set
@@ -322,7 +331,7 @@ class VcfSet:
             names = list(vcf.samples)
             if not names:
                 raise InputError("the VCF has no sample columns", path=path, record="#CHROM line")
-            dupes = sorted({s for s in names if names.count(s) > 1})
+            dupes = sorted(s for s, n in Counter(names).items() if n > 1)
             if dupes:
                 raise InputError(f"duplicate sample names: {', '.join(dupes)}", path=path)
             self._vcfs.append(vcf)
@@ -346,11 +355,13 @@ class VcfSet:
             self.samples = tuple(samples)
         else:
             self.samples = tuple(first)
-        # Per file: the column index of each output sample.
-        self._columns = [
-            np.array([names.index(s) for s in self.samples], dtype=np.int64)
-            for names in file_samples
-        ]
+        # Per file: the column index of each output sample (None: already in order).
+        self._columns: list[npt.NDArray[np.int64] | None] = []
+        for names in file_samples:
+            where = {s: i for i, s in enumerate(names)}
+            cols = np.array([where[s] for s in self.samples], dtype=np.int64)
+            identity = len(cols) == len(names) and bool((cols == np.arange(len(names))).all())
+            self._columns.append(None if identity else cols)
 
     def read(
         self, panels: Sequence[GenePanel], missing_to_ref: bool = False
@@ -382,7 +393,7 @@ class VcfSet:
         self,
         path: Path,
         vcf: Any,
-        cols: npt.NDArray[np.int64],
+        cols: npt.NDArray[np.int64] | None,
         readers: list[_GeneReader],
         messages: _Stderr,
     ) -> None:
@@ -397,6 +408,9 @@ class VcfSet:
                         for rec in vcf(region):
                             last = rec.POS
                             self._dispatch(rec, cols, [reader])
+                    except InputError as exc:
+                        where = f"record after {candidate}:{last}" if last else f"region {region}"
+                        raise InputError(exc.problem, path=path, record=where) from None
                     except Exception:
                         where = f"record after {candidate}:{last}" if last else f"region {region}"
                         problem = _htslib_problem(messages, "cannot parse a record")
@@ -407,7 +421,7 @@ class VcfSet:
         self,
         path: Path,
         vcf: Any,
-        cols: npt.NDArray[np.int64],
+        cols: npt.NDArray[np.int64] | None,
         readers: list[_GeneReader],
         messages: _Stderr,
         header_lines: int | None,
@@ -421,6 +435,8 @@ class VcfSet:
                 hits = [r for r in readers if r.covers(chrom, pos)]
                 if hits:
                     self._dispatch(rec, cols, hits)
+        except InputError as exc:
+            raise InputError(exc.problem, path=path, line=(header_lines or 0) + n) from None
         except Exception:
             problem = _htslib_problem(messages, "cannot parse the record")
             if "bgzf" in " ".join(messages.lines()).lower():
@@ -430,18 +446,40 @@ class VcfSet:
             raise InputError(problem, path=path, line=header_lines + n + 1) from None
 
     @staticmethod
-    def _dispatch(rec: Any, cols: npt.NDArray[np.int64], readers: list[_GeneReader]) -> None:
-        gt = rec.genotype.array() if rec.genotype is not None else None
-        if gt is None:
-            return
-        if gt.shape[1] == 2:  # every sample haploid at this record
-            gt = np.column_stack([gt[:, 0], np.full(len(gt), -2, dtype=gt.dtype), gt[:, 1]])
-        gt = gt[cols]
-        ps = None
-        with contextlib.suppress(KeyError, Exception):
-            raw_ps = rec.format("PS")
-            if raw_ps is not None:
-                ps = np.asarray(raw_ps[:, 0], dtype=np.int64)[cols]
+    def _dispatch(rec: Any, cols: npt.NDArray[np.int64] | None, readers: list[_GeneReader]) -> None:
+        lazy = _LazyGenotypes(rec, cols)
         for reader in readers:
             if reader.covers(rec.CHROM, rec.POS):
-                reader.add(rec, gt, ps)
+                reader.add(rec, lazy)
+
+
+class _LazyGenotypes:
+    """A record's GT (and PS) columns, decoded on first use, in output sample order."""
+
+    def __init__(self, rec: Any, cols: npt.NDArray[np.int64] | None) -> None:
+        self.rec = rec
+        self.cols = cols
+        self._gt: npt.NDArray[np.int16] | None = None
+        self._ps: npt.NDArray[np.int64] | None = None
+        self._ps_done = False
+
+    def gt(self) -> npt.NDArray[np.int16]:
+        if self._gt is None:
+            genotype = self.rec.genotype
+            if genotype is None:  # sites-only record: every sample missing
+                raise InputError("record has no genotypes (FORMAT/GT missing)")
+            gt = genotype.array()
+            if gt.shape[1] == 2:  # every sample haploid at this record
+                gt = np.column_stack([gt[:, 0], np.full(len(gt), -2, dtype=gt.dtype), gt[:, 1]])
+            self._gt = gt if self.cols is None else gt[self.cols]
+        return self._gt
+
+    def ps(self) -> npt.NDArray[np.int64] | None:
+        if not self._ps_done:
+            self._ps_done = True
+            with contextlib.suppress(KeyError, Exception):
+                raw = self.rec.format("PS")
+                if raw is not None:
+                    ps = np.asarray(raw[:, 0], dtype=np.int64)
+                    self._ps = ps if self.cols is None else ps[self.cols]
+        return self._ps

@@ -77,16 +77,68 @@ def panel_for(gene: GeneDefinition) -> GenePanel:
     return GenePanel(gene.symbol, gene.chrom, gene.variants + extra)
 
 
-def call_files(paths: Sequence[Path], kb: KnowledgeBase, options: CallOptions) -> CallSet:
-    """Call every requested gene for every sample of the input files (read as one)."""
-    genes = select_genes(kb, options)
+GeneResult = tuple[list[GeneCall], npt.NDArray[np.int64]]  # templates, sample -> template
+
+
+def _call_genes(
+    paths: Sequence[Path], kb: KnowledgeBase, options: CallOptions, genes: Sequence[str]
+) -> dict[str, GeneResult]:
+    """Read the genes' positions (once) and call them: per-genotype templates."""
     vcfs = VcfSet([Path(p) for p in paths], options.samples)
     panels = [panel_for(kb.gene(g)) for g in genes]
     matrices = vcfs.read(panels, missing_to_ref=options.missing_to_ref)
+    return {
+        g: call_gene_templates(compile_gene(kb.gene(g)), matrices[g], kb.version, options)
+        for g in genes
+    }
+
+
+def _worker(args: tuple[list[Path], str | None, CallOptions, list[str]]) -> dict[str, GeneResult]:
+    paths, kb_path, options, genes = args
+    from tailormed.knowledge import load_kb
+
+    return _call_genes(paths, load_kb(kb_path), options, genes)
+
+
+def _split(kb: KnowledgeBase, genes: Sequence[str], parts: int) -> list[list[str]]:
+    """Genes in ``parts`` groups of similar size (by number of defining positions)."""
+    groups: list[list[str]] = [[] for _ in range(parts)]
+    load = [0] * parts
+    for g in sorted(genes, key=lambda g: -len(kb.gene(g).variants)):
+        i = load.index(min(load))
+        groups[i].append(g)
+        load[i] += len(kb.gene(g).variants) + 50
+    return [grp for grp in groups if grp]
+
+
+def call_files(paths: Sequence[Path], kb: KnowledgeBase, options: CallOptions) -> CallSet:
+    """Call every requested gene for every sample of the input files (read as one).
+
+    With ``options.jobs > 1`` and indexed inputs, gene groups are called in parallel
+    processes; each region is still read once. Unindexed inputs are streamed once, in
+    this process.
+    """
+    genes = select_genes(kb, options)
+    vcfs = VcfSet([Path(p) for p in paths], options.samples)  # validates every file now
+    samples = vcfs.samples
+    results: dict[str, GeneResult] = {}
+    if options.jobs > 1 and len(genes) > 1 and vcfs.indexed:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        groups = _split(kb, genes, options.jobs)
+        work = [([Path(p) for p in paths], kb.origin, options, grp) for grp in groups]
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=len(groups), mp_context=context) as pool:
+            for part in pool.map(_worker, work):
+                results.update(part)
+    else:
+        results = _call_genes(paths, kb, options, genes)
     calls: dict[tuple[str, str], GeneCall] = {}
     for gene in genes:
-        for call in call_gene(compile_gene(kb.gene(gene)), matrices[gene], kb.version, options):
-            calls[(call.sample, gene)] = call
+        templates, inverse = results[gene]
+        for sample, group in zip(samples, inverse, strict=True):
+            calls[(sample, gene)] = _with_sample(templates[group], sample)
     return CallSet(
         samples=vcfs.samples,
         genes=genes,
@@ -111,7 +163,18 @@ class Decision:
 def call_gene(
     cg: CompiledGene, matrix: GenotypeMatrix, kb_version: str, options: CallOptions
 ) -> list[GeneCall]:
-    """Calls for all samples of one gene; each distinct genotype is matched once."""
+    """Calls for all samples of one gene, in sample order."""
+    templates, inverse = call_gene_templates(cg, matrix, kb_version, options)
+    return [
+        _with_sample(templates[group], sample)
+        for sample, group in zip(matrix.samples, inverse, strict=True)
+    ]
+
+
+def call_gene_templates(
+    cg: CompiledGene, matrix: GenotypeMatrix, kb_version: str, options: CallOptions
+) -> GeneResult:
+    """One call per distinct genotype (sample left blank) and each sample's genotype group."""
     labels_all = block_labels(matrix.codes, matrix.phased, matrix.phase_set)
     reps, inverse = distinct_genotypes(matrix.codes, labels_all)
     templates = []
@@ -120,10 +183,7 @@ def call_gene(
         labels = labels_all[rep][cg.match_index]
         decision = decide(cg, codes, labels, options)
         templates.append(_explain(cg, matrix, int(rep), decision, kb_version))
-    return [
-        _with_sample(templates[group], sample)
-        for sample, group in zip(matrix.samples, inverse, strict=True)
-    ]
+    return templates, inverse
 
 
 def _names(cg: CompiledGene, pair: tuple[int, ...], score: int) -> Diplotype:

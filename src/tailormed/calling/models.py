@@ -186,6 +186,8 @@ class CallOptions:
     all_matches: bool = False
     # name haplotypes no single allele explains as combinations/partials ([*2 + *17])
     combinations: bool = False
+    # worker processes for gene groups (indexed inputs only)
+    jobs: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tailormed import __version__
-from tailormed.cli import call, kb
+from tailormed.cli import call, kb, validate
 from tailormed.cli.common import console, handle_errors
 
 app = typer.Typer(
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.command("call")(call.call_cmd)
+app.add_typer(validate.app, name="validate")
 
 
 @app.command()

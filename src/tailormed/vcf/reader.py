@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-from collections import Counter
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,6 +362,11 @@ class VcfSet:
             cols = np.array([where[s] for s in self.samples], dtype=np.int64)
             identity = len(cols) == len(names) and bool((cols == np.arange(len(names))).all())
             self._columns.append(None if identity else cols)
+
+    @property
+    def indexed(self) -> bool:
+        """Every file has a tabix/CSI index (regions can be read independently)."""
+        return all(_has_index(p) for p in self.paths)
 
     def read(
         self, panels: Sequence[GenePanel], missing_to_ref: bool = False

@@ -17,7 +17,14 @@ from tailormed.calling.matcher import (
     distinct_genotypes,
     match_genotype,
 )
-from tailormed.calling.models import CallOptions, CallSet, Diplotype, GeneCall, VariantEvidence
+from tailormed.calling.models import (
+    CallOptions,
+    CallSet,
+    Diplotype,
+    GeneCall,
+    VariantEvidence,
+    allele_sort_key,
+)
 from tailormed.calling.rules import (
     FunctionKey,
     lowest_function_diplotype,
@@ -363,7 +370,17 @@ def _explain(
         warnings.append(f"allele not in the definition at {', '.join(unknown)}")
 
     diplotypes = decision.diplotypes
-    uncertain = tuple(sorted({cg.alleles[a].name for a in result.possible}))
+    uncertain = tuple(
+        sorted(
+            {gene.reported_name(cg.alleles[a].name) for a in result.possible}, key=allele_sort_key
+        )
+    )
+    if uncertain:
+        warnings.append(
+            "could not be excluded because a position they define is missing: "
+            + ", ".join(uncertain[:12])
+            + (" ..." if len(uncertain) > 12 else "")
+        )
     warnings.extend(decision.notes)
     if not diplotypes:
         warnings.append(
@@ -441,8 +458,6 @@ def _allele_indices(cg: CompiledGene, name: str) -> list[int]:
 
 
 def _diplotype_order(d: Diplotype) -> tuple[object, ...]:
-    from tailormed.calling.models import allele_sort_key
-
     return tuple(allele_sort_key(a) for a in d.alleles)
 
 

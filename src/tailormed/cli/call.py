@@ -50,6 +50,18 @@ def call_cmd(
     samples: Annotated[
         str | None, typer.Option(help="Comma-separated sample IDs, or @file with one a line")
     ] = None,
+    all_matches: Annotated[
+        bool,
+        typer.Option("--all-matches", help="List every fitting diplotype, not only the best"),
+    ] = False,
+    combinations: Annotated[
+        bool,
+        typer.Option(
+            "--combinations",
+            help="Name haplotypes no single allele explains as combinations ([*2 + *17])",
+        ),
+    ] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes (indexed inputs)")] = 1,
     research_cyp2d6: Annotated[
         bool,
         typer.Option(
@@ -65,6 +77,9 @@ def call_cmd(
         samples=_samples(samples),
         missing_to_ref=missing_to_ref,
         research_cyp2d6=research_cyp2d6,
+        all_matches=all_matches,
+        combinations=combinations,
+        jobs=jobs,
     )
     outside_calls = read_outside_calls(outside, kb) if outside else None
     with console.status("Reading genotypes and calling ..."):

@@ -152,7 +152,8 @@ class KnowledgeBase:
         )
 
     def _function_of(self, gene: str, allele: str) -> dict[str, str | None]:
-        entry = (self._raw_phenotypes.get(gene) or {}).get("alleles", {}).get(allele)
+        key = self._table_key(self._raw_phenotypes, gene)
+        entry = (self._raw_phenotypes.get(key) or {} if key else {}).get("alleles", {}).get(allele)
         if not entry:
             return {"function": None, "activity_value": None}
         return {"function": entry["function"], "activity_value": entry["activity_value"]}
@@ -221,11 +222,23 @@ class KnowledgeBase:
     def phenotype_genes(self) -> tuple[str, ...]:
         return tuple(sorted(g.replace("_", "-") for g in self._raw_phenotypes))
 
+    @staticmethod
+    def _table_key(table: Mapping[str, Any], symbol: str) -> str | None:
+        """Tables are keyed by the source's gene name (``MT-RNR1`` in its file ``MT_RNR1``)."""
+        for key in (
+            symbol.upper(),
+            symbol.upper().replace("-", "_"),
+            symbol.upper().replace("_", "-"),
+        ):
+            if key in table:
+                return key
+        return None
+
     def phenotypes(self, symbol: str, source: str = "CPIC") -> GenePhenotypes:
         """The diplotype → phenotype map of a gene; ``source="DPWG"`` for DPWG's own names."""
-        key = symbol.upper().replace("-", "_")
         table = self._raw_dpwg if source.upper() == "DPWG" else self._raw_phenotypes
-        if key not in table:
+        key = self._table_key(table, symbol)
+        if key is None:
             raise KnowledgeError(f"no {source} phenotype map for {symbol}")
         cached = self._phenotype_cache.get((key, source))
         if cached is None:
@@ -235,7 +248,7 @@ class KnowledgeBase:
 
     def has_phenotypes(self, symbol: str, source: str = "CPIC") -> bool:
         table = self._raw_dpwg if source.upper() == "DPWG" else self._raw_phenotypes
-        return symbol.upper().replace("-", "_") in table
+        return self._table_key(table, symbol) is not None
 
     # ------------------------------------------------------------ recommendations
     @property

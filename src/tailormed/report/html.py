@@ -1,0 +1,167 @@
+"""The HTML report: one self-contained file (inline CSS, no scripts, no external assets).
+
+Rendered with Jinja2 from ``templates/report.html.j2``; every value is escaped
+(autoescape on for every template, undefined names are errors), and links are only
+made from ``http(s)`` URLs, so a knowledge-base or input string can never inject markup
+or a ``javascript:`` link. The same HTML is the input of the PDF rendering, so the CSS
+carries print rules (A4 pages, running footer, page breaks between the views).
+
+>>> from tailormed.recommend.models import Interpretation
+>>> html = render_html(Interpretation("S<1>", "kb-1", (), (), ()))
+>>> "S&lt;1&gt;" in html and "S<1>" not in html
+True
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from tailormed.knowledge import KnowledgeBase
+from tailormed.recommend.models import Interpretation
+from tailormed.report import plain
+from tailormed.report.atomic import write_atomic
+from tailormed.report.build import build_report
+from tailormed.report.schema import DrugResult, GeneResult, Report, Variant
+
+STATUS_LABELS = {
+    "actionable": "Actionable",
+    "no change": "No change",
+    "no result": "No result",
+    "no guideline": "No guideline",
+}
+
+
+def as_report(
+    source: Report | Interpretation,
+    kb: KnowledgeBase | None = None,
+    generated_at: datetime | None = None,
+) -> Report:
+    """A :class:`Report`, building it when given an Interpretation."""
+    if isinstance(source, Report):
+        return source
+    return build_report(source, kb, generated_at=generated_at)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL, else ``None`` (never a script link).
+
+    >>> safe_url("https://cpicpgx.org/guidelines/"), safe_url("javascript:alert(1)")
+    ('https://cpicpgx.org/guidelines/', None)
+    """
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _format_score(value: str | None) -> str:
+    return "—" if value in (None, "", "n/a") else str(value)
+
+
+def anchor(name: str) -> str:
+    """An HTML id for a drug card: ``"drug-"`` and the name's letters and digits.
+
+    >>> anchor("Peginterferon alfa-2b")
+    'drug-peginterferon-alfa-2b'
+    """
+    return "drug-" + "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+def split_text(text: str) -> tuple[str, str]:
+    """A recommendation's advice, and its "Other Considerations" part (may be empty).
+
+    >>> split_text("Use X.\\nOther Considerations\\nIf Y, then Z.")
+    ('Use X.', 'If Y, then Z.')
+    """
+    main, sep, other = text.partition("Other Considerations")
+    return (main.strip(), other.strip()) if sep else (text.strip(), "")
+
+
+def _variant_label(v: Variant) -> str:
+    return v.rsid or f"g.{v.position}"
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("tailormed.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["safe_url"] = safe_url
+    env.filters["score"] = _format_score
+    env.filters["anchor"] = anchor
+    env.filters["advice"] = lambda text: split_text(text)[0]
+    env.filters["considerations"] = lambda text: split_text(text)[1]
+    env.filters["variant_label"] = _variant_label
+    env.globals["status_label"] = STATUS_LABELS.__getitem__
+    env.globals["phenotype_meaning"] = plain.phenotype_meaning
+    env.globals["drug_meaning"] = plain.drug_meaning
+    env.globals["is_notable"] = plain.is_notable
+    env.globals["is_undetermined"] = plain.is_undetermined
+    return env
+
+
+def _drug_genes(drug: DrugResult, genes: dict[str, GeneResult]) -> list[GeneResult]:
+    return [genes[g] for g in drug.genes if g in genes]
+
+
+def _context(report: Report) -> dict[str, Any]:
+    by_gene = {g.gene: g for g in report.genes}
+    counts = {s: sum(d.status == s for d in report.drugs) for s in STATUS_LABELS}
+    detailed = [d for d in report.drugs if d.recommendations or d.doses]
+    brief = [d for d in report.drugs if not (d.recommendations or d.doses)]
+    notable = [g for g in report.genes if plain.is_notable(g.phenotype)]
+    undetermined = [
+        g for g in report.genes if g.diplotype is None or plain.is_undetermined(g.phenotype)
+    ]
+    patient_drugs = [d for d in report.drugs if d.status == "actionable"]
+    listed_drugs = [d for d in report.drugs if d.on_medication_list and d.status != "actionable"]
+    return {
+        "r": report,
+        "genes_by_name": by_gene,
+        "drug_genes": lambda d: _drug_genes(d, by_gene),
+        "counts": counts,
+        "actionable": [d for d in report.drugs if d.status == "actionable"],
+        "detailed_drugs": detailed,
+        "brief_drugs": brief,
+        "notable_genes": notable,
+        "undetermined_genes": undetermined,
+        "patient_drugs": patient_drugs,
+        "listed_drugs": listed_drugs,
+        "with_evidence": [g for g in report.genes if g.genotypes],
+        "generated": report.generated_at.strftime("%Y-%m-%d %H:%M %Z").strip(),
+    }
+
+
+def render_html(
+    source: Report | Interpretation,
+    kb: KnowledgeBase | None = None,
+    *,
+    generated_at: datetime | None = None,
+) -> str:
+    """The report as one self-contained HTML document (a ``str``)."""
+    report = as_report(source, kb, generated_at)
+    return _environment().get_template("report.html.j2").render(**_context(report))
+
+
+def write_html(
+    source: Report | Interpretation,
+    path: Path,
+    kb: KnowledgeBase | None = None,
+    *,
+    generated_at: datetime | None = None,
+) -> Path:
+    """Write :func:`render_html` to ``path`` (UTF-8, atomically) and return the path."""
+    html = render_html(source, kb, generated_at=generated_at)
+    return write_atomic(Path(path), html.encode("utf-8"))

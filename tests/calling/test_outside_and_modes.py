@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tailormed.calling import CallOptions, call_files
-from tailormed.calling.outside import read_outside_calls
 from tailormed.calling.output import merge_outside, read_sample_json, write_calls
+from tailormed.calling.outside import read_outside_calls
 from tailormed.cli.main import app
 from tailormed.errors import InputError
 from tailormed.knowledge import KnowledgeBase

@@ -109,29 +109,6 @@ HAPB3_ALTERNATE_STRANDS = (
     "with the exonic position missing there is c.1129-5923C>G, so PharmCAT calls "
     "c.1129-5923C>G/HapB3 (recommendation the same); the caller calls HapB3/HapB3"
 )
-NAME_ORDER = (
-    "lowest-function tie broken by name: among alleles with the same activity value PharmCAT "
-    "orders names with HaplotypeNameComparator (pgkb-common 0.7.3: 'Reference' first, then "
-    "NaturalStringComparator, digit runs compared as numbers: c.85 < c.498 < c.557 < c.1129 "
-    "< c.1601 < c.2582 < c.2846 < c.3067); the caller's allele_sort_key compares c. names as "
-    "lower-cased text (c.1129 < c.2846 < c.3067 < c.498 < c.557 < c.85), so it reduces a "
-    "strand or the unphased list to another allele. Fix: the same natural name order"
-)
-DIPLOTYPE_TIE = (
-    "several phase-set orientations give the same activity sum; PharmCAT "
-    "(DiplotypeCpicActivityScoreComparator) then compares allele1, then allele2 names with "
-    "HaplotypeNameComparator, where 'Reference' is a top term, so it picks the orientation "
-    "with Reference on one strand; the caller's tie-break (rules.lowest_function_diplotype) "
-    "compares per-strand (activity, lower-cased name) keys, where 'c.' sorts before "
-    "'reference', and picks another orientation"
-)
-UNDOCUMENTED_PHASING = (
-    "the undocumented ALT at rs186169810 (written as G) is read as REF by PharmCAT at VCF "
-    "read time, so its het GT adds no orientation and the data stay effectively phased "
-    "(a diplotype call); the caller decides phasing (block_labels in call_gene) before "
-    "decide() replaces the allele, counts it as an unphased het, and takes the unphased "
-    "haplotype-list path"
-)
 RYR1_MALIGNANT_ORDER = (
     "RYR1 recommendation diplotype: PharmCAT's Ryr1ActivityComparator ranks functions "
     "containing 'Malignant' first, then names by HaplotypeNameComparator (natural order: "
@@ -150,9 +127,6 @@ _HAPB3_CAUSES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
     (HAPB3_EXON_MISSING, "unphased", (17, 18, 41, 42, 57, 58, 73, 74, 89, 90)),
     (HAPB3_UNPHASED, "unphased", (9, 24, 26, 27, 33, 49, 51, 52, 65, 67, 68, 81, 92, 93)),
     (HAPB3_UNPHASED, "unphased", tuple(range(96, 113))),
-    (NAME_ORDER, "phased", (100, 101, 107, 108, 109)),
-    (NAME_ORDER, "unphased", (100, 101, 106, 107, 108, 109, 110, 111, 112)),
-    (UNDOCUMENTED_PHASING, "unphased", (77, 83, 84, 89)),
 )
 
 
@@ -165,61 +139,20 @@ def _hapb3_known() -> dict[str, str]:
 
 
 KNOWN_DIFFERENCES: dict[str, str] = {
-    # PharmCAT's find-combinations mode turns "undocumented ALT = REF" off for every gene
-    # but DPYD/RYR1 (VcfReader.treatUndocumentedAsReference), so TPMT rs1800462 C>T (the
-    # definition expects G) is the partial *1/g.18143724C>T; the caller applies TPMT's
-    # undocumented-as-reference policy in combination mode too and calls *1/*1
-    "PipelineTest.testUndocumentedVariationsWithTreatAsReferenceAndCombo::TPMT diplotypes": (
-        "combination mode must not read TPMT's undocumented ALT as REF (PharmCAT: "
-        "*1/g.18143724C>T; caller: *1/*1)"
-    ),
-    "PipelineTest.testUndocumentedVariationsWithTreatAsReferenceAndCombo::TPMT recommended": (
-        "same cause: PharmCAT's recommendation diplotype is *1/g.18143724C>T, the caller's *1/*1"
-    ),
-    # strand [c.498G>A + c.2582A>G], both 1.0: PharmCAT c.498G>A, caller c.2582A>G
-    "DpydTest.testDpydPhasedMultiTrans::DPYD recommended": NAME_ORDER,
-    # strand [c.85T>C (*9A) + c.496A>G + c.1601G>A (*4)], all 1.0: PharmCAT *9A, caller *4
-    "DpydTest.issue155_strandMismatch::DPYD recommended": NAME_ORDER,
-    # four orientations, all 1.5: PharmCAT Reference/HapB3, caller HapB3/c.1627A>G (*5)
-    "DpydTest.issue209_strandMismatch::DPYD recommended": DIPLOTYPE_TIE,
-    # Reference/c.61C>T vs c.1627A>G (*5)/c.61C>T, both 1.0: caller picks the latter
-    "DpydTest.phaseSet_lowFunctionsOnSameStrand::DPYD recommended": DIPLOTYPE_TIE,
-    # Reference/c.2983G>T (*10) vs c.85T>C (*9A)/c.2983G>T (*10): caller picks the latter
-    "DpydTest.psMissToRef::DPYD recommended": DIPLOTYPE_TIE,
-    # Reference/c.1679T>G (*13) vs c.2657G>A (*9B)/c.1679T>G (*13): caller the latter
-    "DpydTest.psDpwg::DPYD recommended": DIPLOTYPE_TIE,
-    # Reference/c.1774C>T vs c.1774C>T/c.2657G>A (*9B): caller the latter
-    "DpydTest.psDpwgNoRec::DPYD recommended": DIPLOTYPE_TIE,
     # caller: [c.1679T>G (*13) + c.2657G>A (*9B) + g.97573863C>T]/c.1129-5923C>G
     "DpydTest.psHapB::DPYD diplotypes": HAPB3_PHASE_SETS,
     "DpydTest.hapB3AndIntronicC_missingFirstAllele::DPYD diplotypes": HAPB3_HALF_MISSING,
     "DpydTest.hapB3AndIntronicC_missingSecondAllele::DPYD diplotypes": HAPB3_HALF_MISSING,
     "DpydTest.hapB3AndIntronicC_missingAlternateStrands1": HAPB3_ALTERNATE_STRANDS,
     "DpydTest.hapB3AndIntronicC_missingAlternateStrands2": HAPB3_ALTERNATE_STRANDS,
-    # phased Reference/[c.85T>C (*9A) + c.3067C>A], both 1.0: PharmCAT *9A, caller c.3067C>A
-    "PipelineTest.phaseSetDpyd#2::DPYD recommended": NAME_ORDER,
-    # Reference/[*9A + c.3067C>A] -> Reference/*9A vs *9A/c.3067C>A (both 2.0): PharmCAT
-    # Reference/c.85T>C (*9A), caller c.3067C>A/c.85T>C (*9A)
-    "PipelineTest.phaseSetDpyd#3::DPYD recommended": f"{NAME_ORDER}; AND {DIPLOTYPE_TIE}",
-    # c.418G>A/[c.97A>G + c.418G>A]: PharmCAT c.97A>G/c.418G>A, caller c.418G>A/c.418G>A
-    "Ryr1Test.cacna1sMissing_ryr1Het1Hom1::RYR1 recommended": RYR1_MALIGNANT_ORDER,
-    # [c.97A>G x2, c.152C>A, c.418G>A]: PharmCAT c.97A>G/c.97A>G, caller c.152C>A/c.418G>A
-    "Ryr1Test.cacna1sMissing_ryr1Het2Hom1::RYR1 recommended": RYR1_MALIGNANT_ORDER,
-    # c.97A>G/[c.97A>G + c.152C>A + c.418G>A]: PharmCAT c.97A>G/c.97A>G, caller
-    # c.152C>A/c.97A>G
-    "Ryr1Test.cacna1sMissing_ryr1Het2Hom1Phased::RYR1 recommended": RYR1_MALIGNANT_ORDER,
-    # [c.97A>G, c.152C>A, c.418G>A]: PharmCAT c.97A>G/c.152C>A, caller c.152C>A/c.418G>A
-    "Ryr1Test.cacna1sMissing_ryr1Het3::RYR1 recommended": RYR1_MALIGNANT_ORDER,
     # [c.97A>G, c.152C>A, c.418G>A, c.14918C>T]: PharmCAT c.97A>G/c.14918C>T (so c.14918C>T
     # is 'Malignant' in PharmCAT's current RYR1 data; name order alone gives c.97A>G/c.152C>A),
     # caller c.14918C>T/c.152C>A
     "Ryr1Test.cacna1sMissing_ryr1Het4::RYR1 recommended": (
-        f"{RYR1_MALIGNANT_ORDER}; here the natural name order is not enough: the KB also "
-        "needs current RYR1 function data (c.14918C>T must rank before c.152C>A)"
+        f"{RYR1_MALIGNANT_ORDER}; the caller now uses the natural name order, which is not "
+        "enough here: the KB also needs current RYR1 function data (c.14918C>T must rank "
+        "before c.152C>A)"
     ),
-    # Reference/[c.97A>G + c.152C>A + c.418G>A + c.14918C>T]: PharmCAT Reference/c.97A>G,
-    # caller Reference/c.14918C>T
-    "Ryr1Test.cacna1sMissing_ryr1Het4Phased::RYR1 recommended": RYR1_MALIGNANT_ORDER,
     **_hapb3_known(),
 }
 

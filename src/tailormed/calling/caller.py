@@ -26,7 +26,7 @@ from tailormed.calling.models import (
     allele_sort_key,
 )
 from tailormed.calling.rules import (
-    FunctionKey,
+    GenePolicy,
     lowest_function_diplotype,
     lowest_function_pair,
     missing_required,
@@ -181,14 +181,34 @@ def call_gene(
 def call_gene_templates(
     cg: CompiledGene, matrix: GenotypeMatrix, kb_version: str, options: CallOptions
 ) -> GeneResult:
-    """One call per distinct genotype (sample left blank) and each sample's genotype group."""
-    labels_all = block_labels(matrix.codes, matrix.phased, matrix.phase_set)
+    """One call per distinct genotype (sample left blank) and each sample's genotype group.
+
+    Where the gene's policy reads undocumented alleles as the reference, that happens
+    before phase blocks are worked out (a site that becomes homozygous needs no phase),
+    as PharmCAT does when it reads the VCF; the evidence still shows what was read.
+    """
+    policy = policy_for(cg.gene.symbol)
+    as_reference = policy.undocumented_as_reference and (
+        not options.combinations or policy.undocumented_as_reference_in_combinations
+    )
+    codes_all = matrix.codes
+    if as_reference and (codes_all == NOT_IN_DEFINITION).any():
+        codes_all = np.where(codes_all == NOT_IN_DEFINITION, 0, codes_all).astype(np.int8)
+    labels_all = block_labels(codes_all, matrix.phased, matrix.phase_set)
     reps, inverse = distinct_genotypes(matrix.codes, labels_all)
     templates = []
     for rep in reps:
-        codes = matrix.codes[rep][:, cg.match_index]
+        codes = codes_all[rep][:, cg.match_index]
         labels = labels_all[rep][cg.match_index]
-        decision = decide(cg, codes, labels, options)
+        unknown = (
+            tuple(matrix.unknown_alleles[i] for i in cg.match_index)
+            if matrix.unknown_alleles
+            else ()
+        )
+        decision = decide(cg, codes, labels, options, unknown)
+        if as_reference and (matrix.codes[rep] == NOT_IN_DEFINITION).any():
+            note = "an allele not in the definition was read as the reference allele"
+            decision = replace(decision, notes=(note, *decision.notes))
         templates.append(_explain(cg, matrix, int(rep), decision, kb_version))
     return templates, inverse
 
@@ -209,6 +229,7 @@ def decide(
     codes: npt.NDArray[np.int8],
     labels: npt.NDArray[np.int64],
     options: CallOptions,
+    unknown: tuple[str | None, ...] = (),
 ) -> Decision:
     """The calling strategy: standard match, the gene's policy, exemptions, fallbacks.
 
@@ -216,9 +237,6 @@ def decide(
     """
     policy = policy_for(cg.gene.symbol)
     notes: list[str] = []
-    if policy.undocumented_as_reference and (codes == NOT_IN_DEFINITION).any():
-        codes = np.where(codes == NOT_IN_DEFINITION, 0, codes).astype(np.int8)
-        notes.append("an allele not in the definition was read as the reference allele")
     result = match_genotype(cg, codes, labels)
     missing_pos = tuple(cg.gene.variants[cg.match_index[i]].position for i in result.missing)
     required = missing_required(cg, missing_pos)
@@ -233,7 +251,7 @@ def decide(
             ),
         )
     if policy.lowest_function is not None:
-        return _decide_lowest_function(cg, codes, labels, result, policy.lowest_function, notes)
+        return _decide_lowest_function(cg, codes, labels, result, policy, notes)
 
     pairs, note = unphased_priority(cg, result)
     if note:
@@ -244,7 +262,7 @@ def decide(
     else:
         chosen = [_names(cg, pair, ranked.get(pair, result.score)) for pair in pairs]
     if not chosen and options.combinations:
-        combos = combination_diplotypes(cg, codes, labels)
+        combos = combination_diplotypes(cg, codes, labels, unknown)
         chosen = [Diplotype.of(*names, score=score) for names, score in combos]
         if chosen:
             notes.append(
@@ -259,7 +277,7 @@ def _decide_lowest_function(
     codes: npt.NDArray[np.int8],
     labels: npt.NDArray[np.int64],
     result: MatchResult,
-    key: FunctionKey,
+    policy: GenePolicy,
     notes: list[str],
 ) -> Decision:
     """DPYD / RYR1: exact diplotypes when phased, else the haplotypes found, reduced to the
@@ -272,13 +290,14 @@ def _decide_lowest_function(
         diplotypes = _ordered([Diplotype.of(*n, score=s) for n, s in combos])
     else:
         haplotypes = tuple(unphased_haplotypes(cg, codes))
-        pair = lowest_function_pair(cg, list(haplotypes), key)
+        assert policy.lowest_function is not None
+        pair = lowest_function_pair(cg, list(haplotypes), policy.lowest_function)
         notes.append(
             f"unphased {cg.gene.symbol}: haplotypes found: {', '.join(haplotypes)}; the two "
             "lowest-function alleles are used for interpretation (CPIC / PharmCAT rule)"
         )
         return Decision(result, (pair,), haplotypes, pair, tuple(notes))
-    function = lowest_function_diplotype(cg, diplotypes, key)
+    function = lowest_function_diplotype(cg, diplotypes, policy)
     if function is not None and diplotypes and function != diplotypes[0]:
         notes.append(
             f"for interpretation each haplotype is reduced to its lowest-function allele: "

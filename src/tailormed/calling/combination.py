@@ -33,12 +33,13 @@ class HaplotypeName:
     score: int
 
 
-def partial_name(cg: CompiledGene, p: int, code: int) -> str:
+def partial_name(cg: CompiledGene, p: int, code: int, unknown: str | None = None) -> str:
+    """Genomic HGVS-style name of a variant no component explains (``g.18143724C>T``)."""
     variant = cg.gene.variants[int(cg.match_index[p])]
     if code == MISSING:
         return f"g.{variant.position}?"
     if code == NOT_IN_DEFINITION or code <= 0:
-        return f"g.{variant.position}{variant.ref}>?"
+        return f"g.{variant.position}{variant.ref}>{unknown or '?'}"
     alt = variant.alleles[code]
     names = [h.strip() for h in (variant.hgvs or "").split(";") if h.strip()]
     if len(names) == len(variant.alts):
@@ -76,7 +77,10 @@ def _viable_groups(cg: CompiledGene, found: list[int]) -> list[list[int]]:
 
 
 def name_haplotype(
-    cg: CompiledGene, hap: npt.NDArray[np.int8], absent: npt.NDArray[np.bool_]
+    cg: CompiledGene,
+    hap: npt.NDArray[np.int8],
+    absent: npt.NDArray[np.bool_],
+    unknown: tuple[str | None, ...] = (),
 ) -> list[HaplotypeName]:
     """Every viable name for one haplotype's codes over the matching positions.
 
@@ -101,7 +105,10 @@ def name_haplotype(
         for a in group:
             covered |= cg.differs_from_ref[a]
         partial_pos = np.flatnonzero(nonref & ~covered)
-        partials = tuple(partial_name(cg, int(p), int(hap[p])) for p in partial_pos)
+        partials = tuple(
+            partial_name(cg, int(p), int(hap[p]), unknown[p] if p < len(unknown) else None)
+            for p in partial_pos
+        )
         comps = tuple(sorted(group))
         names = [cg.alleles[a].name for a in comps] + list(partials)
         if not names:
@@ -136,7 +143,10 @@ def orientations(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.bool_]]:
 
 
 def combination_diplotypes(
-    cg: CompiledGene, codes: npt.NDArray[np.int8], labels: npt.NDArray[np.int64]
+    cg: CompiledGene,
+    codes: npt.NDArray[np.int8],
+    labels: npt.NDArray[np.int64],
+    unknown: tuple[str | None, ...] = (),
 ) -> list[tuple[tuple[str, ...], int]]:
     """All (names, score) diplotypes over every orientation, best score first."""
     seen: dict[tuple[str, ...], int] = {}
@@ -145,8 +155,8 @@ def combination_diplotypes(
     for swap in orientations(labels):
         h0 = np.where(swap, codes[1], codes[0])
         h1 = np.where(swap, codes[0], codes[1])
-        names0 = name_haplotype(cg, h0, absent)
-        names1 = [] if haploid else name_haplotype(cg, h1, absent)
+        names0 = name_haplotype(cg, h0, absent, unknown)
+        names1 = [] if haploid else name_haplotype(cg, h1, absent, unknown)
         if haploid:
             for n in names0:
                 seen[(n.name,)] = max(seen.get((n.name,), -(1 << 30)), n.score)

@@ -13,16 +13,38 @@ from typing import Any
 SCHEMA = "tailormed.calls/1"
 
 
+FIRST_NAMES = frozenset({"Any", "All", "Reference"})
+LAST_NAMES = frozenset({"Other", "Unknown"})
+PARTIAL = re.compile(r"^g\.\d+[?=]?[ACGT>\d]*\??$")
+
+
+def _natural(name: str) -> tuple[tuple[int, int, str], ...]:
+    """Runs of digits compare as numbers, other runs as text; a number sorts first."""
+    return tuple(
+        (0, int(run), "") if run.isdigit() else (1, 0, run) for run in re.findall(r"\d+|\D+", name)
+    )
+
+
 def allele_sort_key(name: str) -> tuple[Any, ...]:
-    """Natural order for allele names: ``*1 < *2 < *10 < *17``, then other names.
+    """PharmCAT's order for haplotype names (pgkb-common HaplotypeNameComparator).
+
+    "Reference" (and "Any"/"All") first, "Other"/"Unknown" last; otherwise natural order
+    (numbers as numbers); a combination ``[a + b]`` after plain names, fewer components
+    first, partials (``g.…``) after named components.
 
     >>> sorted(["*17", "*1", "*4", "*10"], key=allele_sort_key)
     ['*1', '*4', '*10', '*17']
+    >>> sorted(["c.2846A>T", "c.498G>A", "Reference", "c.85T>C (*9A)"], key=allele_sort_key)
+    ['Reference', 'c.85T>C (*9A)', 'c.498G>A', 'c.2846A>T']
     """
-    m = re.fullmatch(r"\*(\d+)(.*)", name)
-    if m:
-        return (0, int(m.group(1)), m.group(2))
-    return (1, name.lower(), name)
+    if name in FIRST_NAMES:
+        return (0, ())
+    if name in LAST_NAMES:
+        return (3, ())
+    if name.startswith("[") and name.endswith("]"):
+        parts = [p.strip() for p in name[1:-1].split(" + ")]
+        return (2, len(parts), tuple((1 if PARTIAL.match(p) else 0, _natural(p)) for p in parts))
+    return (1, _natural(name))
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,13 +31,17 @@ from tailormed.vcf.models import ABSENT_HAPLOTYPE, MISSING
 FunctionKey = Callable[[NamedAllele], tuple[object, ...]]
 
 
+def _activity(allele: NamedAllele) -> float | None:
+    try:
+        return float(allele.activity_value) if allele.activity_value is not None else None
+    except ValueError:
+        return None
+
+
 def activity_first(allele: NamedAllele) -> tuple[object, ...]:
     """Lowest CPIC activity value first (unknown first: the cautious choice), then name."""
-    try:
-        value = float(allele.activity_value) if allele.activity_value is not None else -1.0
-    except ValueError:
-        value = -1.0
-    return (value, allele_sort_key(allele.name))
+    value = _activity(allele)
+    return (value if value is not None else -1.0, allele_sort_key(allele.name))
 
 
 def malignant_first(allele: NamedAllele) -> tuple[object, ...]:
@@ -46,10 +50,33 @@ def malignant_first(allele: NamedAllele) -> tuple[object, ...]:
     return (0 if malignant else 1, allele_sort_key(allele.name))
 
 
+def activity_sum(alleles: list[NamedAllele]) -> float:
+    """DPYD: a diplotype's summed activity (an allele without a value counts 2.0, as
+    PharmCAT's DiplotypeCpicActivityScoreComparator does); lower is lower function."""
+    return sum(v if (v := _activity(a)) is not None else 2.0 for a in alleles)
+
+
+def malignant_count(alleles: list[NamedAllele]) -> float:
+    """RYR1: more malignant-hyperthermia-causative alleles rank first."""
+    return -float(sum("malignant" in (a.function or "").lower() for a in alleles))
+
+
+DiplotypeScore = Callable[[list[NamedAllele]], float]
+
+
 @dataclass(frozen=True, slots=True)
 class GenePolicy:
+    """How one gene departs from the standard path (see the module docstring).
+
+    ``lowest_function`` orders alleles (lowest function first); ``diplotype_score`` ranks
+    candidate diplotypes (lower = lower function), ties broken by allele names.
+    """
+
     undocumented_as_reference: bool = False
     lowest_function: FunctionKey | None = None
+    diplotype_score: DiplotypeScore | None = None
+    # combination mode keeps undocumented alleles (as partials) unless this is set
+    undocumented_as_reference_in_combinations: bool = False
 
 
 POLICIES: dict[str, GenePolicy] = {
@@ -57,8 +84,18 @@ POLICIES: dict[str, GenePolicy] = {
     "G6PD": GenePolicy(undocumented_as_reference=True),
     "NUDT15": GenePolicy(undocumented_as_reference=True),
     "TPMT": GenePolicy(undocumented_as_reference=True),
-    "DPYD": GenePolicy(undocumented_as_reference=True, lowest_function=activity_first),
-    "RYR1": GenePolicy(undocumented_as_reference=True, lowest_function=malignant_first),
+    "DPYD": GenePolicy(
+        undocumented_as_reference=True,
+        lowest_function=activity_first,
+        diplotype_score=activity_sum,
+        undocumented_as_reference_in_combinations=True,
+    ),
+    "RYR1": GenePolicy(
+        undocumented_as_reference=True,
+        lowest_function=malignant_first,
+        diplotype_score=malignant_count,
+        undocumented_as_reference_in_combinations=True,
+    ),
 }
 STANDARD = GenePolicy()
 
@@ -151,12 +188,17 @@ def strand_components(name: str) -> list[str]:
 
 
 def lowest_function_diplotype(
-    cg: CompiledGene, diplotypes: tuple[Diplotype, ...], key: FunctionKey
+    cg: CompiledGene, diplotypes: tuple[Diplotype, ...], policy: GenePolicy
 ) -> Diplotype | None:
     """Phased lowest-function rule: each strand reduced to its lowest-function component,
-    then the diplotype with the lowest summed activity (most malignant for RYR1)."""
+    then the candidate with the lowest function overall (DPYD: lowest summed activity;
+    RYR1: most malignant alleles), ties broken by allele names in PharmCAT's order."""
+    key = policy.lowest_function
+    score = policy.diplotype_score
+    if key is None or score is None or not diplotypes:
+        return None
     by_name = {a.name: a for a in cg.alleles}
-    reduced = []
+    candidates = []
     for d in diplotypes:
         strands = []
         for strand in d.alleles:
@@ -164,16 +206,11 @@ def lowest_function_diplotype(
             if not comps:
                 comps = [cg.alleles[cg.reference_index]]
             strands.append(sorted(comps, key=key)[0])
-        reduced.append(strands)
-    if not reduced:
-        return None
-
-    def total(strands: list[NamedAllele]) -> tuple[object, ...]:
-        keys = [key(a) for a in strands]
-        return (sum(float(k[0]) for k in keys if isinstance(k[0], (int, float))), keys)
-
-    best = min(reduced, key=total)
-    return Diplotype.of(*(a.name for a in best))
+        reduced = Diplotype.of(*(a.name for a in strands))
+        candidates.append(
+            (score(strands), tuple(allele_sort_key(n) for n in reduced.alleles), reduced)
+        )
+    return min(candidates, key=lambda c: (c[0], c[1]))[2]
 
 
 def haploid_row(codes: npt.NDArray[np.int8]) -> bool:

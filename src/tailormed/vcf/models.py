@@ -52,3 +52,5 @@ class GenotypeMatrix:
     phase_set: npt.NDArray[np.int64]
     sources: tuple[PositionSource, ...]
     warnings: tuple[str, ...] = ()
+    # per position: the VCF allele read where codes say NOT_IN_DEFINITION (first seen)
+    unknown_alleles: tuple[str | None, ...] = ()

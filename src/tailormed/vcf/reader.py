@@ -88,6 +88,7 @@ class _SiteState:
     phase_set: npt.NDArray[np.int64] = field(init=False)
     present: bool = False
     ref_mismatch: bool = False
+    unknown_allele: str | None = None
     source: PositionSource = "absent"
     observed_ref: str | None = None
 
@@ -178,7 +179,10 @@ class _GeneReader:
                 hit = col == j
                 st.alt_code[hit, h] = code
             for j in unknown:
-                st.saw_unknown[:, h] |= col == j
+                carriers = col == j
+                st.saw_unknown[:, h] |= carriers
+                if st.unknown_allele is None and carriers.any():
+                    st.unknown_allele = rec.ALT[j - 1]
         st.haploid |= alleles[:, 1] == -2
         st.phased |= gt[:, 2].astype(bool)
         if ps is not None:
@@ -252,6 +256,7 @@ class _GeneReader:
             phase_set=phase_set,
             sources=tuple(sources),
             warnings=tuple(self.ref_mismatches),
+            unknown_alleles=tuple(st.unknown_allele for st in self.states),
         )
 
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the record schema (run with :func:`tailormed.record.upgrade`)."""

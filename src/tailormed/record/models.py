@@ -1,0 +1,274 @@
+"""SQLAlchemy 2 models of the patient record.
+
+Tables (see ``migrations/versions/0001_initial.py`` for the DDL that creates them):
+
+* ``patient``: id (UUID), external id / MRN (encrypted, with a keyed blind index for
+  lookup), display name (encrypted), created_at;
+* ``user_account``: role ``patient|clinician|admin``, the linked patient for role patient,
+  organisation, SHA-256 of the bearer token, active flag;
+* ``upload``: an imported file's kind (``vcf|outside|fhir``), original filename
+  (encrypted), sha256, size, status;
+* ``result``: one sample's stored calls and interpretation (both encrypted JSON), with
+  sample id (encrypted), knowledge-base and Tailormed versions;
+* ``medication``, ``family_history``: clinical context, free text encrypted;
+* ``consent``: who (user or organisation) may see the record, for which purpose
+  (``treatment|research``) and scope (``all|genes|reports``), until when;
+* ``share``: a patient-issued link (only the token's SHA-256 stored), scope and expiry;
+* ``audit_event``: append-only, hash-chained log (no PHI; no foreign keys, so it outlives
+  the rows it describes).
+
+Every row a patient owns has ``patient_id`` with ``ON DELETE CASCADE``. Timestamps are
+timezone-aware UTC on every backend (:class:`UTCDateTime`). Encrypted columns hold
+ciphertext in the database and plain values in Python (:mod:`tailormed.record.crypto`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Uuid,
+    event,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from tailormed.record import clock
+from tailormed.record.crypto import EncryptedJSON, EncryptedText, bind_associated_data
+
+ROLES = ("patient", "clinician", "admin")
+UPLOAD_KINDS = ("vcf", "outside", "fhir")
+UPLOAD_STATUSES = ("received", "imported", "failed")
+PURPOSES = ("treatment", "research")
+SCOPES = ("all", "genes", "reports")
+AUDIT_ACTIONS = ("create", "read", "update", "delete", "export", "share", "cds")
+OUTCOMES = ("success", "failure")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored and returned as timezone-aware UTC (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = clock.as_utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else clock.as_utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _patient_fk() -> Mapped[uuid.UUID]:
+    return mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    external_id: Mapped[str | None] = mapped_column(EncryptedText())
+    external_id_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    display_name: Mapped[str | None] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("(role = 'patient') = (patient_id IS NOT NULL)", name="patient_link"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    role: Mapped[str] = mapped_column(String(16))
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class Upload(Base):
+    __tablename__ = "upload"
+    __table_args__ = (
+        CheckConstraint(_in("kind", UPLOAD_KINDS), name="kind"),
+        CheckConstraint(_in("status", UPLOAD_STATUSES), name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    kind: Mapped[str] = mapped_column(String(16))
+    original_filename: Mapped[str | None] = mapped_column(EncryptedText())
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class Result(Base):
+    __tablename__ = "result"
+    __table_args__ = (Index("ix_result_patient_created", "patient_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    upload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("upload.id", ondelete="CASCADE"), index=True
+    )
+    sample: Mapped[str] = mapped_column(EncryptedText())
+    kb_version: Mapped[str] = mapped_column(String(100))
+    tailormed_version: Mapped[str] = mapped_column(String(40))
+    calls: Mapped[Any] = mapped_column(EncryptedJSON())
+    interpretation: Mapped[Any] = mapped_column(EncryptedJSON())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class Medication(Base):
+    __tablename__ = "medication"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    name: Mapped[str] = mapped_column(EncryptedText())
+    rxnorm: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class FamilyHistory(Base):
+    __tablename__ = "family_history"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    relationship: Mapped[str] = mapped_column(String(64))
+    condition: Mapped[str] = mapped_column(EncryptedText())
+    genetic_result: Mapped[str | None] = mapped_column(EncryptedText())
+    notes: Mapped[str | None] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class Consent(Base):
+    __tablename__ = "consent"
+    __table_args__ = (
+        CheckConstraint(_in("purpose", PURPOSES), name="purpose"),
+        CheckConstraint(_in("scope", SCOPES), name="scope"),
+        CheckConstraint(_in("status", ("active", "revoked")), name="status"),
+        CheckConstraint(
+            "(grantee_user_id IS NULL) <> (grantee_organisation IS NULL)", name="one_grantee"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    grantee_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    grantee_organisation: Mapped[str | None] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(16))
+    genes: Mapped[list[str] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    granted_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class Share(Base):
+    __tablename__ = "share"
+    __table_args__ = (CheckConstraint(_in("scope", SCOPES), name="scope"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    genes: Mapped[list[str] | None] = mapped_column(JSON)
+    created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """One audited access. Written only by :mod:`tailormed.record.audit`; never changed."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        CheckConstraint(_in("action", AUDIT_ACTIONS), name="action"),
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    purpose: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(8))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+bind_associated_data(Base.metadata)
+
+# Tables whose rows belong to one patient (deleted with the patient), children first.
+PATIENT_TABLES: tuple[type[Base], ...] = (
+    Result,
+    Upload,
+    Medication,
+    FamilyHistory,
+    Consent,
+    Share,
+    User,
+)
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_audit_update(*_: object) -> None:
+    raise RuntimeError("audit_event is append-only: rows cannot be updated")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_delete(*_: object) -> None:
+    raise RuntimeError("audit_event is append-only: rows cannot be deleted")

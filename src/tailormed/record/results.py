@@ -1,0 +1,248 @@
+"""Stored results: one sample's calls and interpretation, imported from an upload.
+
+:func:`add_result` writes the upload row and the result row in one transaction (with
+its audit event): an error anywhere leaves nothing behind. Calls and interpretation are
+stored as the stage JSON (``GeneCall.to_json`` / ``Interpretation.to_json``), encrypted,
+and come back as the same frozen dataclasses.
+
+What a reader gets depends on their access (:class:`~tailormed.record.access.Access`):
+the whole result for the patient or a scope-``all`` consent; for scope ``genes`` only
+the calls, phenotypes and drug reports of the listed genes (a drug only when every gene
+its guidelines use is listed); for scope ``reports`` phenotypes and drug reports, and
+calls without their per-variant evidence. Partial views never include the
+interpretation's medication list or patient factors.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import tailormed
+from tailormed.calling.models import GeneCall
+from tailormed.errors import InputError
+from tailormed.recommend.models import Interpretation
+from tailormed.record import clock
+from tailormed.record.access import Access, Actor, Purpose, operation
+from tailormed.record.errors import NotFoundError
+from tailormed.record.models import UPLOAD_KINDS, Result, Upload
+
+UploadKind = Literal["vcf", "outside", "fhir"]
+ReadAction = Literal["read", "cds"]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadInfo:
+    """What the service knows about the file a result came from."""
+
+    kind: UploadKind
+    sha256: str
+    size_bytes: int
+    original_filename: str | None = None
+
+    def validate(self) -> None:
+        if self.kind not in UPLOAD_KINDS:
+            raise InputError(f"unknown upload kind {self.kind!r}")
+        if not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
+            raise InputError("upload sha256 must be 64 lowercase hex digits")
+        if self.size_bytes < 0:
+            raise InputError("upload size must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class ResultView:
+    """A stored result, decrypted and limited to what the reader may see.
+
+    ``scope`` is ``"all"`` for a complete result, ``"partial"`` when genes or evidence
+    were withheld.
+    """
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    upload_id: uuid.UUID
+    upload_kind: str
+    sample: str
+    kb_version: str
+    tailormed_version: str
+    created_at: datetime
+    calls: tuple[GeneCall, ...]
+    interpretation: Interpretation
+    scope: Literal["all", "partial"]
+
+
+def _strip_evidence(call: dict[str, Any]) -> dict[str, Any]:
+    return {**call, "supporting_variants": {}, "genotypes": []}
+
+
+def limit_calls(calls: list[dict[str, Any]], access: Access) -> list[dict[str, Any]]:
+    """The stored calls JSON cut down to ``access``."""
+    if access.full:
+        return calls
+    out = []
+    for call in calls:
+        if call.get("gene") in access.genes:
+            out.append(call)
+        elif access.reports:
+            out.append(_strip_evidence(call))
+    return out
+
+
+def limit_interpretation(interp: dict[str, Any], access: Access) -> dict[str, Any]:
+    """The stored interpretation JSON cut down to ``access``."""
+    if access.full:
+        return interp
+
+    def gene_ok(gene: str) -> bool:
+        return access.reports or gene in access.genes
+
+    return {
+        **interp,
+        "calls": limit_calls(interp.get("calls", []), access),
+        "phenotypes": [p for p in interp.get("phenotypes", []) if gene_ok(p["gene"])],
+        "drugs": [d for d in interp.get("drugs", []) if all(gene_ok(g) for g in d["genes"])],
+        "medications": [],
+        "factors": {},
+    }
+
+
+def result_view(row: Result, upload_kind: str, access: Access) -> ResultView:
+    interp = limit_interpretation(row.interpretation, access)
+    interpretation = Interpretation.from_json(interp)
+    calls = tuple(
+        GeneCall.from_json(interpretation.sample, c) for c in limit_calls(row.calls, access)
+    )
+    return ResultView(
+        id=row.id,
+        patient_id=row.patient_id,
+        upload_id=row.upload_id,
+        upload_kind=upload_kind,
+        sample=row.sample,
+        kb_version=row.kb_version,
+        tailormed_version=row.tailormed_version,
+        created_at=row.created_at,
+        calls=calls,
+        interpretation=interpretation,
+        scope="all" if access.full else "partial",
+    )
+
+
+def _store_result(
+    session: Session,
+    patient_id: uuid.UUID,
+    upload: Upload,
+    interpretation: Interpretation,
+    calls: Sequence[GeneCall],
+    tailormed_version: str,
+) -> Result:
+    row = Result(
+        id=uuid.uuid4(),
+        patient_id=patient_id,
+        upload_id=upload.id,
+        sample=interpretation.sample,
+        kb_version=interpretation.kb_version,
+        tailormed_version=tailormed_version,
+        calls=[c.to_json() for c in calls],
+        interpretation=interpretation.to_json(),
+        created_at=clock.utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_result(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    patient_id: uuid.UUID,
+    interpretation: Interpretation,
+    upload: UploadInfo,
+    *,
+    calls: Sequence[GeneCall] | None = None,
+    tailormed_version: str | None = None,
+) -> ResultView:
+    """Store a result and the upload it came from, atomically.
+
+    ``calls`` defaults to ``interpretation.calls``. Needs write access: the patient, or
+    a clinician with a treatment consent of scope ``all``.
+    """
+    upload.validate()
+    with operation(session, actor, purpose, "create", "result") as op:
+        access = op.write_access(patient_id)
+        up = Upload(
+            id=uuid.uuid4(),
+            patient_id=patient_id,
+            kind=upload.kind,
+            original_filename=upload.original_filename,
+            sha256=upload.sha256,
+            size_bytes=upload.size_bytes,
+            status="imported",
+            created_at=clock.utcnow(),
+        )
+        session.add(up)
+        session.flush()
+        row = _store_result(
+            session,
+            patient_id,
+            up,
+            interpretation,
+            interpretation.calls if calls is None else calls,
+            tailormed_version or tailormed.__version__,
+        )
+        op.entity_id = str(row.id)
+        return result_view(row, up.kind, access)
+
+
+def list_results(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    patient_id: uuid.UUID,
+    *,
+    audit_action: ReadAction = "read",
+) -> list[ResultView]:
+    """Every stored result of the patient, newest first, limited to the actor's access.
+
+    ``audit_action="cds"`` records the read as a CDS Hooks call (the service's card
+    lookups) instead of a plain read.
+    """
+    with operation(session, actor, purpose, audit_action, "result") as op:
+        access = op.read_access(patient_id)
+        rows = session.execute(
+            select(Result, Upload.kind)
+            .join(Upload, Upload.id == Result.upload_id)
+            .where(Result.patient_id == patient_id)
+            .order_by(Result.created_at.desc(), Result.id)
+        ).all()
+        op.detail = f"{len(rows)} results"
+        return [result_view(r, kind, access) for r, kind in rows]
+
+
+def get_result(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    patient_id: uuid.UUID,
+    result_id: uuid.UUID,
+    *,
+    audit_action: ReadAction = "read",
+) -> ResultView:
+    """One result of the patient (:class:`NotFoundError` if it is not theirs)."""
+    entity = str(result_id)
+    with operation(session, actor, purpose, audit_action, "result", entity_id=entity) as op:
+        access = op.read_access(patient_id)
+        found = session.execute(
+            select(Result, Upload.kind)
+            .join(Upload, Upload.id == Result.upload_id)
+            .where(Result.id == result_id, Result.patient_id == patient_id)
+        ).first()
+        if found is None:
+            raise NotFoundError("no such result for this patient", record=f"result {result_id}")
+        return result_view(found[0], found[1], access)

@@ -1,0 +1,1 @@
+"""Tests of tailormed.record (SQLite and PostgreSQL)."""

@@ -1,0 +1,190 @@
+"""Record fixtures: every test runs on SQLite (a temp file) and on PostgreSQL.
+
+PostgreSQL is the local server at 127.0.0.1:5432 (trust auth, database ``test``, user
+``postgres`` or ``root``). Each test gets its own schema (``tm_<run>_<n>``, via the
+connection's ``search_path``), dropped afterwards; leftovers of this run are dropped at
+session end. If the server cannot be reached the PostgreSQL variants are skipped with a
+loud warning — except under ``CI``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tailormed.record import (
+    Actor,
+    Keyring,
+    bootstrap_admin,
+    create_patient,
+    create_user,
+    open_database,
+    session_factory,
+)
+
+PG_HOST, PG_PORT, PG_DB = "127.0.0.1", 5432, "test"
+RUN = secrets.token_hex(4)
+_counter = iter(range(1_000_000))
+
+
+class PostgresUnavailableWarning(UserWarning):
+    """The PostgreSQL half of the record tests did not run."""
+
+
+@cache
+def pg_user() -> str | None:
+    """A user that can connect to the test database, or ``None`` if the server is down."""
+    for user in ("postgres", "root"):
+        try:
+            with psycopg.connect(
+                host=PG_HOST, port=PG_PORT, dbname=PG_DB, user=user, connect_timeout=3
+            ):
+                return user
+        except psycopg.OperationalError:
+            continue
+    return None
+
+
+def _pg_admin() -> psycopg.Connection[tuple[object, ...]]:
+    user = pg_user()
+    assert user is not None
+    return psycopg.connect(host=PG_HOST, port=PG_PORT, dbname=PG_DB, user=user, autocommit=True)
+
+
+def _require_pg() -> str:
+    user = pg_user()
+    if user is None:
+        msg = (
+            f"!!! PostgreSQL at {PG_HOST}:{PG_PORT} (database {PG_DB!r}) is unreachable: "
+            "the record tests ran on SQLite ONLY. Start the server to test PostgreSQL. !!!"
+        )
+        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+            pytest.fail(msg + " (CI is set: this is a failure, not a skip)")
+        warnings.warn(msg, PostgresUnavailableWarning, stacklevel=2)
+        pytest.skip(msg)
+    return user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_leftover_schemas() -> Iterator[None]:
+    yield
+    if pg_user() is None:
+        return
+    with _pg_admin() as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"tm_{RUN}_%",)
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database of the backend, removed after the test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'record.db'}"
+        return
+    user = _require_pg()
+    schema = f"tm_{RUN}_{next(_counter)}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield (
+            f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{PG_DB}"
+            f"?options=-csearch_path%3D{schema}"
+        )
+    finally:
+        with _pg_admin() as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+@pytest.fixture
+def keyring(key: bytes) -> Keyring:
+    return Keyring([key])
+
+
+@pytest.fixture
+def engine(db_url: str, keyring: Keyring) -> Iterator[Engine]:
+    eng = open_database(db_url, keyring=keyring)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as s:
+        yield s
+
+
+@dataclass(frozen=True)
+class World:
+    """Two patients with their own accounts, clinicians of two organisations, an admin."""
+
+    admin: Actor
+    clin_a: Actor  # organisation clinic-a
+    clin_a2: Actor  # organisation clinic-a, a colleague
+    clin_b: Actor  # organisation clinic-b
+    lone: Actor  # clinician without organisation
+    pat_a: uuid.UUID
+    pat_b: uuid.UUID
+    user_a: Actor  # patient A's account
+    user_b: Actor  # patient B's account
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    admin, _ = bootstrap_admin(session, organisation="tailormed-ops")
+    adm = admin.actor
+
+    def user(role: str, org: str | None = None, patient: uuid.UUID | None = None) -> Actor:
+        view, _ = create_user(
+            session,
+            adm,
+            "operations",
+            role=role,  # type: ignore[arg-type]
+            organisation=org,
+            patient_id=patient,
+        )
+        return view.actor
+
+    pa = create_patient(session, adm, "operations", display_name="Jane Doe", external_id="MRN-A1")
+    pb = create_patient(session, adm, "operations", display_name="John Roe", external_id="MRN-B2")
+    return World(
+        admin=adm,
+        clin_a=user("clinician", "clinic-a"),
+        clin_a2=user("clinician", "clinic-a"),
+        clin_b=user("clinician", "clinic-b"),
+        lone=user("clinician"),
+        pat_a=pa.id,
+        pat_b=pb.id,
+        user_a=user("patient", patient=pa.id),
+        user_b=user("patient", patient=pb.id),
+    )

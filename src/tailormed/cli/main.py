@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from tailormed import __version__
-from tailormed.cli import call, kb, validate
+from tailormed.cli import call, kb, review, run, validate
 from tailormed.cli.common import console, handle_errors
 
 app = typer.Typer(
@@ -15,6 +18,8 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.command("call")(call.call_cmd)
+app.command("run")(run.run_cmd)
+app.command("review")(review.review_cmd)
 app.add_typer(validate.app, name="validate")
 
 
@@ -28,10 +33,24 @@ def version() -> None:
 
 @app.command()
 @handle_errors
-def demo() -> None:
-    """The quick-start job on bundled data: knowledge-base summary and one gene."""
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder")] = Path(
+        "tailormed-demo"
+    ),
+) -> None:
+    """The quick-start job: the bundled example patient through every stage."""
+    from tailormed.pipeline import example_path
+
     kb.info_cmd()
-    kb.gene_cmd("CYP2C19")
+    console.rule("Example patient")
+    run.run_cmd(
+        [example_path("example-patient.vcf")],
+        out,
+        outside=example_path("example-outside.tsv"),
+        meds=example_path("example-meds.txt"),
+        factors=example_path("example-factors.json"),
+    )
+    console.print(f"Open [bold]{out}/Sample_2/report.html[/] in a browser to read the report.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -76,7 +76,7 @@ def run_calls(files: list[Path], genes: tuple[str, ...], jobs: int) -> tuple[flo
 def _child(args: argparse.Namespace) -> None:
     files = _panel_files(Path(args.source))
     genes = tuple(args.child.split(","))
-    elapsed, samples = run_calls(files, genes, 1)
+    elapsed, _ = run_calls(files, genes, 1)
     print(json.dumps({"genes": len(genes), "seconds": elapsed, "rss_mb": _peak_rss_mb()}))
 
 
@@ -96,7 +96,7 @@ def main() -> None:
     files = _panel_files(Path(args.source))
     panel_genes = {p.name.split(".")[0] for p in files}
     genes = tuple(g for g in kb.vcf_callable_genes if g in panel_genes)
-    print(f"1000 Genomes panels: {len(files)} files, genes called: {len(genes)} ({', '.join(genes)})")
+    print(f"1000 Genomes panels: {len(files)} files; {len(genes)} genes: {', '.join(genes)}")
 
     raw_s, records = raw_decode(files, genes)
     print(f"raw cyvcf2 GT decode of the same {records:,} records: {raw_s:.2f} s (1 core)")
@@ -122,7 +122,9 @@ def main() -> None:
             text=True,
         ).stdout
         row = json.loads(out.strip().splitlines()[-1])
-        print(f"  {row['genes']:>2} genes: {row['seconds']:6.2f} s, peak RSS {row['rss_mb']:,.0f} MB")
+        print(
+            f"  {row['genes']:>2} genes: {row['seconds']:6.2f} s, peak RSS {row['rss_mb']:,.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -100,12 +100,16 @@ def test_review_command_table_and_json(tmp_path: Path) -> None:
     (out / "calls.tsv").write_text("sample\tgene\n")
     (out / "other.json").write_text(json.dumps({"schema": "something/1"}))
     meds = _meds(tmp_path, "# current medications\nclopidogrel 75 mg daily  # stent\n\nfoo\n")
-    result = runner.invoke(_app(), [str(out), str(meds)], env={"COLUMNS": "200"})
+    result = runner.invoke(
+        _app(), ["--calls", str(out), "--meds", str(meds)], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     assert "P1: medication review" in result.output and "P2: medication review" in result.output
     assert "actionable" in result.output and "no change" in result.output
     assert "no guideline" in result.output
-    result = runner.invoke(_app(), [str(out), str(meds), "--sample", "P1", "--json"])
+    result = runner.invoke(
+        _app(), ["--calls", str(out), "--meds", str(meds), "--sample", "P1", "--json"]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     (only,) = doc["samples"]
@@ -117,7 +121,7 @@ def test_review_command_table_and_json(tmp_path: Path) -> None:
 def test_review_command_one_sample_file(tmp_path: Path) -> None:
     path = _write_calls(tmp_path, "P9", [call("CYP2C19", "*2", "*2")])
     meds = _meds(tmp_path, "RxNorm:32968\n")
-    result = runner.invoke(_app(), [str(path), str(meds), "--json"])
+    result = runner.invoke(_app(), ["--calls", str(path), "--meds", str(meds), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["samples"][0]["reviews"][0]["drug"] == "clopidogrel"
 
@@ -125,23 +129,29 @@ def test_review_command_one_sample_file(tmp_path: Path) -> None:
 def test_review_command_errors_name_file_and_line(tmp_path: Path) -> None:
     path = _write_calls(tmp_path / "c", "P1", [call("CYP2C19", "*1", "*1")])
     bad = _meds(tmp_path, "clopidogrel\nRxNorm:abc\n")
-    result = runner.invoke(_app(), [str(path), str(bad)], env=WIDE)
+    result = runner.invoke(_app(), ["--calls", str(path), "--meds", str(bad)], env=WIDE)
     assert result.exit_code == 1
     assert f"{bad}, line 2: 'RxNorm:abc': an RxNorm code is digits only" in result.output
     tabbed = _meds(tmp_path, "clopidogrel\twarfarin\n")
-    result = runner.invoke(_app(), [str(path), str(tabbed)], env=WIDE)
+    result = runner.invoke(_app(), ["--calls", str(path), "--meds", str(tabbed)], env=WIDE)
     assert result.exit_code == 1 and "line 1" in result.output
     empty = _meds(tmp_path, "# nothing\n")
-    result = runner.invoke(_app(), [str(path), str(empty)], env=WIDE)
+    result = runner.invoke(_app(), ["--calls", str(path), "--meds", str(empty)], env=WIDE)
     assert result.exit_code == 1 and "holds no medications" in result.output
     missing = tmp_path / "nope.txt"
-    result = runner.invoke(_app(), [str(path), str(missing)], env=WIDE)
+    result = runner.invoke(_app(), ["--calls", str(path), "--meds", str(missing)], env=WIDE)
     assert result.exit_code == 1 and "medication list does not exist" in result.output
     meds = _meds(tmp_path, "clopidogrel\n")
-    result = runner.invoke(_app(), [str(tmp_path / "c"), str(meds), "--sample", "P7"], env=WIDE)
+    result = runner.invoke(
+        _app(), ["--calls", str(tmp_path / "c"), "--meds", str(meds), "--sample", "P7"], env=WIDE
+    )
     assert result.exit_code == 1 and "sample 'P7' is not in the calls (found: P1)" in result.output
-    result = runner.invoke(_app(), [str(tmp_path / "empty"), str(meds)], env=WIDE)
+    result = runner.invoke(
+        _app(), ["--calls", str(tmp_path / "empty"), "--meds", str(meds)], env=WIDE
+    )
     assert result.exit_code == 1 and "does not exist" in result.output
     (tmp_path / "empty").mkdir()
-    result = runner.invoke(_app(), [str(tmp_path / "empty"), str(meds)], env=WIDE)
+    result = runner.invoke(
+        _app(), ["--calls", str(tmp_path / "empty"), "--meds", str(meds)], env=WIDE
+    )
     assert result.exit_code == 1 and "no <sample>.json calls files" in result.output

@@ -61,10 +61,14 @@ def read_calls(path: Path, sample: str | None) -> list[tuple[str, list[GeneCall]
 @handle_errors
 def review_cmd(
     calls: Annotated[
-        Path, typer.Argument(help="A `tailormed call` output folder or one <sample>.json")
+        Path,
+        typer.Option("--calls", help="A `tailormed call` output folder or one <sample>.json"),
     ],
     meds: Annotated[
-        Path, typer.Argument(help="Medication list: one a line (name and dose, or RxNorm:<code>)")
+        Path,
+        typer.Option(
+            "--meds", help="Medication list: one a line (name and dose, or RxNorm:<code>)"
+        ),
     ],
     sample: Annotated[str | None, typer.Option("--sample", help="Review this sample only")] = None,
     json_out: Annotated[

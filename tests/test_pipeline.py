@@ -79,3 +79,12 @@ def test_bad_factors_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text('{"age_years": "old"}')
     with pytest.raises(InputError, match="age_years must be a number"):
         read_factors(bad)
+
+
+def test_report_command_from_stored_calls(demo_out: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    result = runner.invoke(app, ["report", "--calls", str(demo_out), "--out", str(out), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    assert (out / "Sample_2" / "report.html").exists()
+    assert (out / "Sample_2" / "fhir-bundle.json").exists()
+    assert (out / "genes.tsv").read_text().count("\n") > 10

@@ -132,3 +132,28 @@ def read_sample_json(path: Path) -> tuple[str, list[GeneCall]]:
         raise InputError(f"not a Tailormed calls file (schema {doc.get('schema')!r})", path=path)
     sample = doc["sample"]
     return sample, [GeneCall.from_json(sample, g) for g in doc["genes"].values()]
+
+
+def read_calls(path: Path, sample: str | None) -> list[tuple[str, list[GeneCall]]]:
+    """``(sample, calls)`` from a call output folder or one ``<sample>.json``."""
+    if not path.exists():
+        raise InputError("calls file or folder does not exist", path=path)
+    if path.is_dir():
+        found = []
+        for p in sorted(path.glob("*.json")):
+            try:
+                found.append(read_sample_json(p))
+            except InputError as exc:
+                if "not a Tailormed calls file" not in exc.problem:
+                    raise
+        if not found:
+            raise InputError("no <sample>.json calls files here (run `tailormed call`)", path=path)
+    else:
+        found = [read_sample_json(path)]
+    if sample is not None:
+        chosen = [s for s in found if s[0] == sample]
+        if not chosen:
+            known = ", ".join(s for s, _ in found)
+            raise InputError(f"sample {sample!r} is not in the calls (found: {known})", path=path)
+        return chosen
+    return found

@@ -15,10 +15,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tailormed.calling.models import GeneCall
-from tailormed.calling.output import read_sample_json
+from tailormed.calling.output import read_calls
 from tailormed.cli.common import console, handle_errors
-from tailormed.errors import InputError
 from tailormed.knowledge import load_kb
 from tailormed.recommend import MedicationReview, build_interpretation, review_medications
 from tailormed.recommend.advice import key_sentence
@@ -31,31 +29,6 @@ _STYLE = {
     "no result": "yellow",
     "no guideline": "dim",
 }
-
-
-def read_calls(path: Path, sample: str | None) -> list[tuple[str, list[GeneCall]]]:
-    """``(sample, calls)`` from a call output folder or one ``<sample>.json``."""
-    if not path.exists():
-        raise InputError("calls file or folder does not exist", path=path)
-    if path.is_dir():
-        found = []
-        for p in sorted(path.glob("*.json")):
-            try:
-                found.append(read_sample_json(p))
-            except InputError as exc:
-                if "not a Tailormed calls file" not in exc.problem:
-                    raise
-        if not found:
-            raise InputError("no <sample>.json calls files here (run `tailormed call`)", path=path)
-    else:
-        found = [read_sample_json(path)]
-    if sample is not None:
-        chosen = [s for s in found if s[0] == sample]
-        if not chosen:
-            known = ", ".join(s for s, _ in found)
-            raise InputError(f"sample {sample!r} is not in the calls (found: {known})", path=path)
-        return chosen
-    return found
 
 
 @handle_errors

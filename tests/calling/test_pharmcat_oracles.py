@@ -66,49 +66,11 @@ pytestmark = pytest.mark.needs_shared
 # reason says what PharmCAT does and what the caller would need. Keys must name existing
 # cases (and, when scoped, an existing gene/target of the case).
 #
-# Causes, each a gap in src/tailormed/calling (facts: PharmCAT 5431bf11 DpydHapB3Matcher,
+# Causes, each a gap in src/tailormed/calling (facts: PharmCAT 5431bf11
 # reporter/caller/LowestFunctionGeneCaller, util/HaplotypeNameComparator; pgkb-common 0.7.3
-# HaplotypeNameComparator / NaturalStringComparator; and the expected values themselves):
-HAPB3_EXON_ONLY = (
-    "DPYD HapB3 rule (DpydHapB3Matcher) not implemented: when rs56038477 (exonic) or "
-    "rs75017182 (intronic) is ALT, PharmCAT takes the two HapB3 alleles out of matching and "
-    "calls them itself; an exonic ALT on a strand whose intronic position is REF gives no "
-    "allele and no partial (message pcat-dpyd-hapB3-intronic-mismatch-exonic), so that strand "
-    "is called without it. The caller keeps it as the partial g.97573863C>T (alone or in "
-    "[X + g.97573863C>T])"
-)
-HAPB3_EXON_MISSING = (
-    "DPYD HapB3 rule not implemented: with the exonic rs56038477 missing, an intronic "
-    "rs75017182 ALT is the intronic allele c.1129-5923C>G (the intron takes precedence). "
-    "The caller also fits c.1129-5923C>G, c.1236G>A (HapB3) there, since the only position "
-    "that tells them apart is missing: it calls HapB3 instead, adds HapB3 diplotypes, or "
-    "lists HapB3 besides c.1129-5923C>G"
-)
-HAPB3_UNPHASED = (
-    "DPYD HapB3 rule not implemented for unphased data: PharmCAT assigns the exonic/intronic "
-    "ALT copies itself (a copy with both -> HapB3, an intronic ALT copy without exonic -> "
-    "c.1129-5923C>G) and lists only those; the caller lists every allele that fits some "
-    "orientation, so c.1129-5923C>G appears besides HapB3 (twice for a homozygous intron), "
-    "which also changes the lowest-function pair"
-)
-HAPB3_PHASE_SETS = (
-    "DPYD HapB3 rule not implemented: exonic ALT and intronic ALT are in different phase "
-    "sets; in the orientation that puts them on different strands PharmCAT calls the "
-    "intronic allele c.1129-5923C>G and drops the exonic ALT (no HapB3 on that strand), "
-    "the caller keeps the exonic ALT as the partial g.97573863C>T"
-)
-HAPB3_HALF_MISSING = (
-    "DPYD HapB3 rule not implemented: with half-missing GTs at the HapB3 positions "
-    "(./ALT) PharmCAT calls HapB3 on the called strand and nothing on the missing one "
-    "(Reference/HapB3); the caller names the missing halves as partials "
-    "[g.97573863? + g.97579893?]"
-)
-HAPB3_ALTERNATE_STRANDS = (
-    "DPYD HapB3 rule not implemented: exonic ALT on strand 1 with the intronic position "
-    "missing there is HapB3 (message pcat-dpyd-hapB3-exonic-only), intronic ALT on strand 2 "
-    "with the exonic position missing there is c.1129-5923C>G, so PharmCAT calls "
-    "c.1129-5923C>G/HapB3 (recommendation the same); the caller calls HapB3/HapB3"
-)
+# HaplotypeNameComparator / NaturalStringComparator; and the expected values themselves).
+# The DPYD HapB3 rule (DpydHapB3Matcher) is implemented in src/tailormed/calling/hapb3.py:
+# every DpydTest HapB3 case and hapb3.tsv run now matches PharmCAT.
 RYR1_MALIGNANT_ORDER = (
     "RYR1 recommendation diplotype: PharmCAT's Ryr1ActivityComparator ranks functions "
     "containing 'Malignant' first, then names by HaplotypeNameComparator (natural order: "
@@ -119,15 +81,8 @@ RYR1_MALIGNANT_ORDER = (
 
 # DpydTest.hapB3 (hapb3.tsv) runs: table row numbers per cause (see the table's columns in
 # pharmcat_oracle.HAPB3_TABLE). A run listed under several causes gets every reason.
-_HAPB3_CAUSES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
-    (HAPB3_EXON_ONLY, "phased", (5, 6, 12, 20, 21, 27, 29, 30, 36, 45, 46, 52, 61, 62, 68)),
-    (HAPB3_EXON_ONLY, "phased", (77, 78, 84, 94, 95, 99)),
-    (HAPB3_EXON_ONLY, "unphased", (5, 6, 12, 21, 29, 30, 36, 46, 62, 77, 78, 84)),
-    (HAPB3_EXON_MISSING, "phased", (17, 18, 41, 42, 57, 58, 73, 74, 89, 90)),
-    (HAPB3_EXON_MISSING, "unphased", (17, 18, 41, 42, 57, 58, 73, 74, 89, 90)),
-    (HAPB3_UNPHASED, "unphased", (9, 24, 26, 27, 33, 49, 51, 52, 65, 67, 68, 81, 92, 93)),
-    (HAPB3_UNPHASED, "unphased", tuple(range(96, 113))),
-)
+# None left: every run matches PharmCAT.
+_HAPB3_CAUSES: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
 
 
 def _hapb3_known() -> dict[str, str]:
@@ -139,12 +94,6 @@ def _hapb3_known() -> dict[str, str]:
 
 
 KNOWN_DIFFERENCES: dict[str, str] = {
-    # caller: [c.1679T>G (*13) + c.2657G>A (*9B) + g.97573863C>T]/c.1129-5923C>G
-    "DpydTest.psHapB::DPYD diplotypes": HAPB3_PHASE_SETS,
-    "DpydTest.hapB3AndIntronicC_missingFirstAllele::DPYD diplotypes": HAPB3_HALF_MISSING,
-    "DpydTest.hapB3AndIntronicC_missingSecondAllele::DPYD diplotypes": HAPB3_HALF_MISSING,
-    "DpydTest.hapB3AndIntronicC_missingAlternateStrands1": HAPB3_ALTERNATE_STRANDS,
-    "DpydTest.hapB3AndIntronicC_missingAlternateStrands2": HAPB3_ALTERNATE_STRANDS,
     # [c.97A>G, c.152C>A, c.418G>A, c.14918C>T]: PharmCAT c.97A>G/c.14918C>T (so c.14918C>T
     # is 'Malignant' in PharmCAT's current RYR1 data; name order alone gives c.97A>G/c.152C>A),
     # caller c.14918C>T/c.152C>A

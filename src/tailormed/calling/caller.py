@@ -281,15 +281,33 @@ def _decide_lowest_function(
     notes: list[str],
 ) -> Decision:
     """DPYD / RYR1: exact diplotypes when phased, else the haplotypes found, reduced to the
-    two lowest-function alleles for interpretation."""
+    two lowest-function alleles for interpretation.
+
+    Where the gene's special alleles apply (DPYD HapB3), they are left out of matching
+    and called by their rule: merged into each haplotype of the combination diplotypes
+    (phased data, phase sets) or added to the unphased haplotype list.
+    """
     uses_phase_sets = bool((labels > 1).any())
-    if result.phased and result.ranked:
+    special = policy.special_alleles
+    if special is not None and not special.applies(cg, codes):
+        special = None
+    if special is None and result.phased and result.ranked:
         diplotypes = _ordered([_names(cg, pair, score) for pair, score in result.ranked])
     elif result.phased or uses_phase_sets:
-        combos = combination_diplotypes(cg, codes, labels)
+        if special is not None:
+            combos, rule_notes = special.phased_diplotypes(cg, codes, labels)
+            notes.extend(rule_notes)
+        else:
+            combos = combination_diplotypes(cg, codes, labels)
         diplotypes = _ordered([Diplotype.of(*n, score=s) for n, s in combos])
     else:
-        haplotypes = tuple(unphased_haplotypes(cg, codes))
+        calls: tuple[str, ...] = ()
+        matching = cg
+        if special is not None:
+            calls, rule_notes = special.unphased_calls(cg, codes)
+            notes.extend(rule_notes)
+            matching = special.matching_gene(cg)
+        haplotypes = tuple(unphased_haplotypes(matching, codes, calls))
         assert policy.lowest_function is not None
         pair = lowest_function_pair(cg, list(haplotypes), policy.lowest_function)
         notes.append(

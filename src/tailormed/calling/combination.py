@@ -14,6 +14,7 @@ reference allele is never printed unless it is the whole haplotype.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,21 +143,35 @@ def orientations(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.bool_]]:
     return out
 
 
+# Names one haplotype (its codes, and the positions missing on both haplotypes).
+HaplotypeNamer = Callable[[npt.NDArray[np.int8], npt.NDArray[np.bool_]], list[HaplotypeName]]
+
+
 def combination_diplotypes(
     cg: CompiledGene,
     codes: npt.NDArray[np.int8],
     labels: npt.NDArray[np.int64],
     unknown: tuple[str | None, ...] = (),
+    namer: HaplotypeNamer | None = None,
 ) -> list[tuple[tuple[str, ...], int]]:
-    """All (names, score) diplotypes over every orientation, best score first."""
+    """All (names, score) diplotypes over every orientation, best score first.
+
+    ``namer`` replaces :func:`name_haplotype` for each oriented haplotype (a gene rule
+    that names some alleles itself, see :mod:`tailormed.calling.hapb3`).
+    """
     seen: dict[tuple[str, ...], int] = {}
     haploid = bool((codes[1] == ABSENT_HAPLOTYPE).all())
     absent = (codes[0] == MISSING) & ((codes[1] == MISSING) | haploid)
+
+    def default(hap: npt.NDArray[np.int8], absent: npt.NDArray[np.bool_]) -> list[HaplotypeName]:
+        return name_haplotype(cg, hap, absent, unknown)
+
+    name = namer or default
     for swap in orientations(labels):
         h0 = np.where(swap, codes[1], codes[0])
         h1 = np.where(swap, codes[0], codes[1])
-        names0 = name_haplotype(cg, h0, absent, unknown)
-        names1 = [] if haploid else name_haplotype(cg, h1, absent, unknown)
+        names0 = name(h0, absent)
+        names1 = [] if haploid else name(h1, absent)
         if haploid:
             for n in names0:
                 seen[(n.name,)] = max(seen.get((n.name,), -(1 << 30)), n.score)

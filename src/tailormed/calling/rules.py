@@ -8,7 +8,9 @@ PharmCAT @ 5431bf11, ``NamedAlleleMatcher`` and ``Constants``):
 * ``lowest_function``: DPYD and RYR1 are called allele by allele; unphased data gives the
   list of haplotypes found, and the diplotype used for interpretation is made of the two
   lowest-function ones ("lowest function" = lowest activity value for DPYD, "Malignant"
-  function first for RYR1).
+  function first for RYR1);
+* ``special_alleles``: alleles the gene calls by a rule of its own instead of by matching
+  (DPYD's HapB3 pair, :mod:`tailormed.calling.hapb3`).
 
 The knowledge base's own exemptions (required positions, unphased priorities) are
 applied here too. Generic code never tests a gene name.
@@ -16,13 +18,15 @@ applied here too. Generic code never tests a gene name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from tailormed.calling.compiled import CompiledGene
+from tailormed.calling.hapb3 import DPYD_HAPB3
 from tailormed.calling.matcher import MatchResult
 from tailormed.calling.models import Diplotype, allele_sort_key
 from tailormed.knowledge.models import NamedAllele
@@ -64,12 +68,36 @@ def malignant_count(alleles: list[NamedAllele]) -> float:
 DiplotypeScore = Callable[[list[NamedAllele]], float]
 
 
+class SpecialAlleles(Protocol):
+    """Alleles a lowest-function gene calls by a rule of its own (DPYD's HapB3 pair:
+    :class:`tailormed.calling.hapb3.HapB3Rule`).
+
+    When :meth:`applies` to a genotype, the caller names the rest of the gene with
+    :meth:`matching_gene` (the gene without those alleles) and takes the rule's calls:
+    :meth:`phased_diplotypes` for phased data or phase sets, :meth:`unphased_calls`
+    (haplotype names added to the unphased list) otherwise. Both also return notes.
+    """
+
+    def applies(self, cg: CompiledGene, codes: npt.NDArray[np.int8]) -> bool: ...
+
+    def matching_gene(self, cg: CompiledGene) -> CompiledGene: ...
+
+    def phased_diplotypes(
+        self, cg: CompiledGene, codes: npt.NDArray[np.int8], labels: npt.NDArray[np.int64]
+    ) -> tuple[list[tuple[tuple[str, ...], int]], tuple[str, ...]]: ...
+
+    def unphased_calls(
+        self, cg: CompiledGene, codes: npt.NDArray[np.int8]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class GenePolicy:
     """How one gene departs from the standard path (see the module docstring).
 
     ``lowest_function`` orders alleles (lowest function first); ``diplotype_score`` ranks
-    candidate diplotypes (lower = lower function), ties broken by allele names.
+    candidate diplotypes (lower = lower function), ties broken by allele names;
+    ``special_alleles`` calls some alleles by a rule of their own (lowest-function genes).
     """
 
     undocumented_as_reference: bool = False
@@ -77,6 +105,7 @@ class GenePolicy:
     diplotype_score: DiplotypeScore | None = None
     # combination mode keeps undocumented alleles (as partials) unless this is set
     undocumented_as_reference_in_combinations: bool = False
+    special_alleles: SpecialAlleles | None = None
 
 
 POLICIES: dict[str, GenePolicy] = {
@@ -89,6 +118,7 @@ POLICIES: dict[str, GenePolicy] = {
         lowest_function=activity_first,
         diplotype_score=activity_sum,
         undocumented_as_reference_in_combinations=True,
+        special_alleles=DPYD_HAPB3,
     ),
     "RYR1": GenePolicy(
         undocumented_as_reference=True,
@@ -137,13 +167,16 @@ def _text(cg: CompiledGene, pair: tuple[int, ...]) -> str:
     return Diplotype.of(*(cg.alleles[a].name for a in pair)).text
 
 
-def unphased_haplotypes(cg: CompiledGene, codes: npt.NDArray[np.int8]) -> list[str]:
+def unphased_haplotypes(
+    cg: CompiledGene, codes: npt.NDArray[np.int8], special: Sequence[str] = ()
+) -> list[str]:
     """Lowest-function genes, unphased: every allele found, homozygous ones listed twice.
 
     A non-reference allele is found when each position it defines carries its allele on
     either haplotype (unphased sites can be oriented freely); the reference is found when
     no position is non-reference on both haplotypes, and is dropped when more than two
-    alleles are found.
+    alleles are found. ``special`` are alleles called by the gene's own rule (one name per
+    copy): they are listed too and count towards "more than two".
     """
     defined = cg.allowed != 0
     b = [np.where(codes[h] >= 0, 1 << np.clip(codes[h].astype(np.int32), 0, 30), 0) for h in (0, 1)]
@@ -166,10 +199,10 @@ def unphased_haplotypes(cg: CompiledGene, codes: npt.NDArray[np.int8]) -> list[s
     ref_name = cg.alleles[cg.reference_index].name
     if not both_alt.any():
         found.append(ref_name)
-    if len(found) > 2 and ref_name in found:
+    if len(found) + len(special) > 2 and ref_name in found:
         found.remove(ref_name)
-    out = sorted(found + [n for n in homozygous if n in found], key=allele_sort_key)
-    return out
+    extra = [n for n in homozygous if n in found] + list(special)
+    return sorted(found + extra, key=allele_sort_key)
 
 
 def lowest_function_pair(cg: CompiledGene, names: list[str], key: FunctionKey) -> Diplotype:

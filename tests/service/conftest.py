@@ -1,0 +1,190 @@
+"""Service fixtures: the app on SQLite (a temp file) and on PostgreSQL, with users.
+
+PostgreSQL is the server the record tests use (127.0.0.1:5432, trust, database
+``test``); each service gets its own schema (``tm_<run>_svc<n>``), dropped afterwards.
+Unreachable → the PostgreSQL variants are skipped with a loud warning, except under
+``CI``, where that fails (the rule of ``tests/record/conftest.py``, whose helpers these
+reuse).
+
+``svc`` is a fresh service per test; ``shared_svc`` one per module and backend, for the
+table-driven tests that only read. Each holds tokens for an admin, two clinicians
+(``clinic-a`` and ``clinic-b``), and patients A and B with their own accounts.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from tailormed.pipeline import example_path
+from tailormed.record import Keyring, bootstrap_admin, open_database, session_factory
+from tailormed.service.app import create_app
+from tailormed.service.settings import Settings
+from tests.record.conftest import PG_DB, PG_HOST, PG_PORT, RUN, _pg_admin, _require_pg, pg_user
+
+MAX_UPLOAD = 4 * 1024 * 1024  # small, so the 413 tests stay quick
+_counter = iter(range(1_000_000))
+EXAMPLE_VCF = example_path("example-patient.vcf")  # CYP2C19 *2/*2
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_service_schemas() -> Iterator[None]:
+    yield
+    if pg_user() is None:
+        return
+    with _pg_admin() as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"tm_{RUN}_svc%",)
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@contextmanager
+def database_url(backend: str, folder: Path) -> Iterator[str]:
+    """An empty database of ``backend``, removed afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'service.db'}"
+        return
+    user = _require_pg()
+    schema = f"tm_{RUN}_svc{next(_counter)}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield (
+            f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{PG_DB}"
+            f"?options=-csearch_path%3D{schema}"
+        )
+    finally:
+        with _pg_admin() as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Svc:
+    """A running service and the people in it."""
+
+    client: TestClient
+    url: str
+    keyring: Keyring
+    settings: Settings
+    admin: str
+    clin_a: str
+    clin_a_id: uuid.UUID
+    clin_b: str
+    pat_a: uuid.UUID
+    user_a: str
+    pat_b: uuid.UUID
+    user_b: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> Engine:
+        return self.client.app.state.tailormed.engine  # type: ignore[attr-defined,no-any-return]
+
+    def get(self, path: str, token: str | None = None, **kw: Any) -> Any:
+        return self.client.get(path, headers=auth(token) if token else {}, **kw)
+
+    def post(self, path: str, token: str | None = None, **kw: Any) -> Any:
+        return self.client.post(path, headers=auth(token) if token else {}, **kw)
+
+    def upload_vcf(self, patient: uuid.UUID, token: str, path: Path = EXAMPLE_VCF) -> Any:
+        with open(path, "rb") as fh:
+            return self.post(
+                f"/api/v1/patients/{patient}/uploads/vcf",
+                token,
+                files={"file": (path.name, fh, "text/plain")},
+            )
+
+    def upload_outside(self, patient: uuid.UUID, token: str, text: str) -> Any:
+        return self.post(
+            f"/api/v1/patients/{patient}/uploads/outside",
+            token,
+            files={"file": ("outside.tsv", text.encode(), "text/tab-separated-values")},
+        )
+
+    def grant(self, patient_token: str, patient: uuid.UUID, **body: Any) -> dict[str, Any]:
+        r = self.post(f"/api/v1/patients/{patient}/consents", patient_token, json=body)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+
+def _user(client: TestClient, admin: str, **body: Any) -> tuple[str, uuid.UUID]:
+    r = client.post("/api/v1/users", headers=auth(admin), json=body)
+    assert r.status_code == 201, r.text
+    return r.json()["token"], uuid.UUID(r.json()["user"]["id"])
+
+
+def _patient(client: TestClient, admin: str, name: str, mrn: str) -> uuid.UUID:
+    r = client.post(
+        "/api/v1/patients", headers=auth(admin), json={"display_name": name, "external_id": mrn}
+    )
+    assert r.status_code == 201, r.text
+    return uuid.UUID(r.json()["id"])
+
+
+@contextmanager
+def running_service(url: str, keyring: Keyring, **settings: Any) -> Iterator[Svc]:
+    engine = open_database(url, keyring=keyring)
+    with session_factory(engine)() as session:
+        _, admin = bootstrap_admin(session, organisation="tailormed-ops")
+    engine.dispose()
+    config = Settings(database_url=url, keyring=keyring, max_upload_bytes=MAX_UPLOAD, **settings)
+    with TestClient(create_app(config)) as client:
+        clin_a, clin_a_id = _user(client, admin, role="clinician", organisation="clinic-a")
+        clin_b, _ = _user(client, admin, role="clinician", organisation="clinic-b")
+        pat_a = _patient(client, admin, "Alice Anders", "MRN-A1")
+        pat_b = _patient(client, admin, "Bob Brandt", "MRN-B2")
+        user_a, _ = _user(client, admin, role="patient", patient_id=str(pat_a))
+        user_b, _ = _user(client, admin, role="patient", patient_id=str(pat_b))
+        yield Svc(
+            client, url, keyring, config, admin, clin_a, clin_a_id, clin_b,
+            pat_a, user_a, pat_b, user_b,
+        )  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def keyring() -> Keyring:
+    return Keyring([secrets.token_bytes(32)])
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    with database_url(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def svc(db_url: str, keyring: Keyring) -> Iterator[Svc]:
+    with running_service(db_url, keyring) as s:
+        yield s
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_svc(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Svc]:
+    folder = tmp_path_factory.mktemp("svc")
+    with (
+        database_url(str(request.param), folder) as url,
+        running_service(url, Keyring([secrets.token_bytes(32)])) as s,
+    ):
+        yield s

@@ -1,0 +1,135 @@
+"""CDS Hooks cards from draft orders and a patient's interpretation (pure logic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tailormed.calling.models import Diplotype, GeneCall
+from tailormed.knowledge import KnowledgeBase
+from tailormed.recommend.models import DrugReport, Interpretation, MatchedRecommendation
+from tailormed.service.cds import SUMMARY_MAX, Card, cards, draft_orders
+
+
+def _order(rid: str, code: str | None, display: str) -> dict[str, Any]:
+    coding = [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "display": display}]
+    if code:
+        coding[0]["code"] = code
+    return {
+        "resource": {
+            "resourceType": "MedicationRequest",
+            "id": rid,
+            "status": "draft",
+            "intent": "order",
+            "subject": {"reference": "Patient/p1"},
+            "medicationCodeableConcept": {"coding": coding, "text": display},
+        }
+    }
+
+
+def _context(*entries: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "userId": "Practitioner/dr1",
+        "patientId": "p1",
+        "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": list(entries)},
+    }
+
+
+def _rec(
+    drug: str, gene: str, phenotype: str, text: str, strength: str, **kw: Any
+) -> MatchedRecommendation:
+    return MatchedRecommendation(
+        drug=drug,
+        source="CPIC",
+        recommendation_id=f"R-{drug}",
+        guideline_id="G1",
+        guideline_name=f"Annotation of CPIC Guideline for {drug} and {gene}",
+        guideline_url="https://www.pharmgkb.org/guidelineAnnotation/G1",
+        genes=(gene,),
+        lookup_key={gene: phenotype},
+        phenotypes={gene: phenotype},
+        classification=strength,
+        population="general",
+        text=text,
+        implications=(f"{gene}: altered exposure",),
+        actionable=True,
+        **kw,
+    )
+
+
+def _interpretation() -> Interpretation:
+    calls = (
+        GeneCall("p1", "CYP2C19", (Diplotype.of("*2", "*2"),), False),
+        GeneCall("p1", "CYP2D6", (Diplotype.of("*1", "*1xN"),), False, source="outside"),
+    )
+    drugs = (
+        DrugReport(
+            "clopidogrel",
+            "32968",
+            ("CYP2C19",),
+            "actionable",
+            "CYP2C19 poor metabolizer",
+            (
+                _rec(
+                    "clopidogrel",
+                    "CYP2C19",
+                    "Poor Metabolizer",
+                    "Avoid clopidogrel if possible. Use prasugrel or ticagrelor at standard dose.",
+                    "Strong",
+                    alternate_drug=True,
+                ),
+            ),
+        ),
+        DrugReport(
+            "codeine",
+            "2670",
+            ("CYP2D6",),
+            "actionable",
+            "CYP2D6 ultrarapid metabolizer",
+            (
+                _rec(
+                    "codeine",
+                    "CYP2D6",
+                    "Ultrarapid Metabolizer",
+                    "Avoid codeine use because of potential for serious toxicity.",
+                    "Strong",
+                    alternate_drug=True,
+                ),
+            ),
+        ),
+        DrugReport("simvastatin", "36567", ("SLCO1B1",), "no change", "normal function"),
+    )
+    return Interpretation("p1", "kb-test", calls, (), drugs)
+
+
+def test_clopidogrel_poor_metabolizer_warning_with_alternative(kb: KnowledgeBase) -> None:
+    out = cards(_context(_order("103", "32968", "clopidogrel")), _interpretation(), kb)
+    assert len(out) == 1
+    card = out[0]
+    assert card.indicator in ("warning", "critical")
+    assert len(card.summary) < SUMMARY_MAX
+    assert "Poor Metabolizer" in card.summary
+    assert card.source.url and "pharmgkb" in card.source.url
+    assert card.suggestions and card.suggestions[0].actions[0].type == "delete"
+    assert card.suggestions[0].actions[0].resourceId == "MedicationRequest/103"
+    assert "prasugrel" in (card.detail or "")
+    assert card.selectionBehavior == "at-most-one"
+    Card.model_validate(card.model_dump())
+
+
+def test_codeine_ultrarapid_is_critical(kb: KnowledgeBase) -> None:
+    # a clinical-drug (SCD) code the KB does not know: matched by the ingredient name
+    order = _order("7", "993781", "acetaminophen 300 MG / codeine phosphate 30 MG Oral Tablet")
+    (card,) = cards(_context(order), _interpretation(), kb)
+    assert card.indicator == "critical"
+
+
+def test_no_card_for_no_guideline_or_no_change(kb: KnowledgeBase) -> None:
+    context = _context(
+        _order("1", "161", "acetaminophen"), _order("2", "36567", "simvastatin 40 MG")
+    )
+    assert cards(context, _interpretation(), kb) == []
+
+
+def test_draft_orders_ignore_other_resources() -> None:
+    context = _context({"resource": {"resourceType": "ServiceRequest", "id": "x"}})
+    assert draft_orders(context) == []

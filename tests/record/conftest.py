@@ -14,6 +14,7 @@ import secrets
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -76,32 +77,27 @@ def _require_pg() -> str:
     return user
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _drop_leftover_schemas() -> Iterator[None]:
-    yield
+def drop_schemas(prefix: str) -> None:
+    """Drop this run's PostgreSQL schemas whose names start with ``tm_<run>_<prefix>``."""
     if pg_user() is None:
         return
     with _pg_admin() as conn:
         rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"tm_{RUN}_%",)
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"tm_{RUN}_{prefix}%",)
         ).fetchall()
         for (name,) in rows:
             conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database of the backend, removed after the test."""
+@contextmanager
+def database_url(backend: str, folder: Path, *, name: str = "record") -> Iterator[str]:
+    """An empty database of ``backend`` (a SQLite file, or a PostgreSQL schema of its
+    own named ``tm_<run>_<name><n>``), removed afterwards."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'record.db'}"
+        yield f"sqlite:///{folder / (name + '.db')}"
         return
     user = _require_pg()
-    schema = f"tm_{RUN}_{next(_counter)}"
+    schema = f"tm_{RUN}_{name}{next(_counter)}"
     with _pg_admin() as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
@@ -112,6 +108,24 @@ def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
     finally:
         with _pg_admin() as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_leftover_schemas() -> Iterator[None]:
+    yield
+    drop_schemas("")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database of the backend, removed after the test."""
+    with database_url(backend, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

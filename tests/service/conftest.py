@@ -29,44 +29,24 @@ from tailormed.pipeline import example_path
 from tailormed.record import Keyring, bootstrap_admin, open_database, session_factory
 from tailormed.service.app import create_app
 from tailormed.service.settings import Settings
-from tests.record.conftest import PG_DB, PG_HOST, PG_PORT, RUN, _pg_admin, _require_pg, pg_user
+from tests.record.conftest import database_url as record_database_url
+from tests.record.conftest import drop_schemas
 
 MAX_UPLOAD = 4 * 1024 * 1024  # small, so the 413 tests stay quick
-_counter = iter(range(1_000_000))
 EXAMPLE_VCF = example_path("example-patient.vcf")  # CYP2C19 *2/*2
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_service_schemas() -> Iterator[None]:
     yield
-    if pg_user() is None:
-        return
-    with _pg_admin() as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"tm_{RUN}_svc%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    drop_schemas("svc")
 
 
 @contextmanager
 def database_url(backend: str, folder: Path) -> Iterator[str]:
     """An empty database of ``backend``, removed afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'service.db'}"
-        return
-    user = _require_pg()
-    schema = f"tm_{RUN}_svc{next(_counter)}"
-    with _pg_admin() as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield (
-            f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{PG_DB}"
-            f"?options=-csearch_path%3D{schema}"
-        )
-    finally:
-        with _pg_admin() as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with record_database_url(backend, folder, name="svc") as url:
+        yield url
 
 
 def auth(token: str) -> dict[str, str]:

@@ -1,0 +1,185 @@
+"""Clinician pages: the patients who consented, and one patient's results.
+
+``/ui/patients`` (patients with a treatment consent naming this clinician or their
+organisation, find by MRN) and ``/ui/patients/{id}`` (gene results and a medication
+review, optionally saved to the record).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Form, Request, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tailormed.errors import InputError
+from tailormed.knowledge import KnowledgeBase
+from tailormed.recommend import review_medications
+from tailormed.record import (
+    AuthorizationError,
+    NotFoundError,
+    add_medication,
+    clock,
+    find_patient,
+    get_patient,
+    list_medications,
+    list_results,
+)
+from tailormed.record.models import Consent
+from tailormed.service.ui.common import DB, KB, PURPOSE, Viewer, _redirect, render, router
+from tailormed.service.ui.reports import _pick_result, _report_context
+from tailormed.service.ui.session import CSRF, Me, _require_clinician
+
+MAX_MEDICATIONS, MAX_MEDICATION_CHARS = 50, 200
+
+
+def _consented_patients(session: Session, me: Viewer) -> list[tuple[uuid.UUID, datetime | None]]:
+    """Patients with a treatment consent naming this clinician or their organisation.
+
+    Only consent rows (ids and dates, no PHI) are read here; each patient is then opened
+    through :func:`~tailormed.record.get_patient`, which checks and audits the access.
+    """
+    grantee = Consent.grantee_user_id == me.actor.user_id
+    if me.organisation:
+        grantee = or_(grantee, Consent.grantee_organisation == me.organisation)
+    with session.begin():
+        rows = session.execute(
+            select(Consent.patient_id, Consent.expires_at).where(
+                Consent.status == "active", Consent.purpose == PURPOSE, grantee
+            )
+        ).all()
+    now = clock.utcnow()
+    found: dict[uuid.UUID, datetime | None] = {}
+    for pid, expires in rows:
+        if expires is not None and expires <= now:
+            continue
+        known = found.get(pid, expires)
+        found[pid] = None if known is None or expires is None else max(known, expires)
+    return list(found.items())
+
+
+def _patients_page(
+    request: Request, me: Viewer, session: Session, *, status: int = 200, error: str | None = None
+) -> Response:
+    _require_clinician(me)
+    rows = []
+    for pid, expires in _consented_patients(session, me):
+        try:
+            rows.append((get_patient(session, me.actor, PURPOSE, pid), expires))
+        except (AuthorizationError, NotFoundError):
+            continue  # consent changed in between, or the record was erased
+    rows.sort(key=lambda r: ((r[0].display_name or "").lower(), str(r[0].id)))
+    return render(request, "patients.html.j2", me=me, status=status, rows=rows, error=error)
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patients(request: Request, me: Me, session: DB) -> Response:
+    return _patients_page(request, me, session)
+
+
+@router.post("/patients/find", response_class=HTMLResponse, dependencies=[CSRF])
+def find(request: Request, me: Me, session: DB, mrn: Annotated[str, Form()] = "") -> Response:
+    _require_clinician(me)
+    try:
+        if not mrn.strip():
+            raise InputError("enter an MRN")
+        found = find_patient(session, me.actor, PURPOSE, mrn.strip())
+    except (InputError, NotFoundError):
+        return _patients_page(
+            request, me, session, status=404, error="No patient you have consent for has that MRN."
+        )
+    return _redirect(f"/ui/patients/{found.id}")
+
+
+def _medications(text: str) -> list[str]:
+    meds = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(meds) > MAX_MEDICATIONS or any(len(m) > MAX_MEDICATION_CHARS for m in meds):
+        raise InputError(
+            f"Enter at most {MAX_MEDICATIONS} medications, one a line, "
+            f"each under {MAX_MEDICATION_CHARS} characters."
+        )
+    return meds
+
+
+def _patient_page(
+    request: Request,
+    me: Viewer,
+    session: Session,
+    kb: KnowledgeBase,
+    pid: uuid.UUID,
+    result_id: uuid.UUID | None,
+    *,
+    meds_text: str | None = None,
+    save: bool = False,
+) -> Response:
+    patient = get_patient(session, me.actor, PURPOSE, pid)
+    results = list_results(session, me.actor, PURPOSE, pid)
+    chosen = _pick_result(results, result_id)
+    # Medications need scope "all": only ask when the result shows full access, so a
+    # narrower consent does not log a refused read on every visit.
+    full = chosen is not None and chosen.scope == "all"
+    on_record = (
+        [m.name for m in list_medications(session, me.actor, PURPOSE, pid, active_only=True)]
+        if full
+        else []
+    )
+    review, error, saved = None, None, 0
+    if meds_text is not None and chosen is not None:
+        try:
+            meds = _medications(meds_text)
+            if not meds:
+                raise InputError("Enter at least one medication.")
+            review = review_medications(chosen.interpretation, meds, kb)
+            if save and full:
+                known = {m.lower() for m in on_record}
+                for med in meds:
+                    if med.lower() not in known:
+                        add_medication(session, me.actor, PURPOSE, pid, name=med)
+                        known.add(med.lower())
+                        saved += 1
+        except InputError as exc:
+            error = exc.problem
+    return render(
+        request,
+        "patient.html.j2",
+        me=me,
+        status=400 if error else 200,
+        patient=patient,
+        results=results,
+        result=chosen,
+        **_report_context(chosen.interpretation if chosen else None, kb),
+        full=full,
+        meds_text=meds_text if meds_text is not None else "\n".join(on_record),
+        review=review,
+        error=error,
+        saved=saved,
+    )
+
+
+@router.get("/patients/{pid}", response_class=HTMLResponse)
+def patient_page(
+    request: Request, me: Me, session: DB, kb: KB, pid: uuid.UUID, result: uuid.UUID | None = None
+) -> Response:
+    return _patient_page(request, me, session, kb, pid, result)
+
+
+@router.post("/patients/{pid}/review", response_class=HTMLResponse, dependencies=[CSRF])
+def medication_review(
+    request: Request,
+    me: Me,
+    session: DB,
+    kb: KB,
+    pid: uuid.UUID,
+    medications: Annotated[str, Form()] = "",
+    result: Annotated[str, Form()] = "",
+    save: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        rid = uuid.UUID(result) if result else None
+    except ValueError:
+        raise InputError("unknown result") from None
+    return _patient_page(request, me, session, kb, pid, rid, meds_text=medications, save=save)

@@ -133,6 +133,15 @@ class Operation:
             self.deny("changing a record needs a treatment consent with scope all", consent=True)
         return access
 
+    def owner_or_admin(self, patient_id: uuid.UUID) -> None:
+        """The patient themselves, or an admin managing the record (consent and share
+        lists; no clinical data is read)."""
+        if self.actor.role == "admin":
+            self.patient_id = patient_id
+        else:
+            self.require_role("patient")
+            self.read_access(patient_id)
+
     def clinical_access(self, patient_id: uuid.UUID, *, write: bool = False) -> Access:
         """Access to medications / family history (scope ``all``)."""
         access = self.write_access(patient_id) if write else self.read_access(patient_id)

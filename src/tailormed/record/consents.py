@@ -155,11 +155,7 @@ def list_consents(
 ) -> list[ConsentView]:
     """The patient's consents, active and past (for the patient and for admins)."""
     with operation(session, actor, purpose, "read", "consent") as op:
-        if actor.role == "admin":
-            op.patient_id = patient_id
-        else:
-            op.require_role("patient")
-            op.read_access(patient_id)
+        op.owner_or_admin(patient_id)
         rows = session.scalars(
             select(Consent)
             .where(Consent.patient_id == patient_id)

@@ -157,11 +157,7 @@ def revoke_share(
 ) -> ShareView:
     """Stop a share link working (the patient, or an admin)."""
     with operation(session, actor, purpose, "update", "share", entity_id=str(share_id)) as op:
-        if actor.role == "admin":
-            op.patient_id = patient_id
-        else:
-            op.require_role("patient")
-            op.read_access(patient_id)
+        op.owner_or_admin(patient_id)
         row = session.get(Share, share_id)
         if row is None or row.patient_id != patient_id:
             raise NotFoundError("no such share for this patient", record=str(share_id))
@@ -177,11 +173,7 @@ def list_shares(
 ) -> list[ShareView]:
     """The patient's share links, live and dead (for the patient and for admins)."""
     with operation(session, actor, purpose, "read", "share") as op:
-        if actor.role == "admin":
-            op.patient_id = patient_id
-        else:
-            op.require_role("patient")
-            op.read_access(patient_id)
+        op.owner_or_admin(patient_id)
         rows = session.scalars(
             select(Share).where(Share.patient_id == patient_id).order_by(Share.created_at, Share.id)
         ).all()

@@ -88,10 +88,9 @@ GeneResult = tuple[list[GeneCall], npt.NDArray[np.int64]]  # templates, sample -
 
 
 def _call_genes(
-    paths: Sequence[Path], kb: KnowledgeBase, options: CallOptions, genes: Sequence[str]
+    vcfs: VcfSet, kb: KnowledgeBase, options: CallOptions, genes: Sequence[str]
 ) -> dict[str, GeneResult]:
     """Read the genes' positions (once) and call them: per-genotype templates."""
-    vcfs = VcfSet([Path(p) for p in paths], options.samples)
     panels = [panel_for(kb.gene(g)) for g in genes]
     matrices = vcfs.read(panels, missing_to_ref=options.missing_to_ref)
     return {
@@ -104,7 +103,8 @@ def _worker(args: tuple[list[Path], str | None, CallOptions, list[str]]) -> dict
     paths, kb_path, options, genes = args
     from tailormed.knowledge import load_kb
 
-    return _call_genes(paths, load_kb(kb_path), options, genes)
+    # a worker opens the files itself: open htslib handles do not survive a fork
+    return _call_genes(VcfSet(paths, options.samples), load_kb(kb_path), options, genes)
 
 
 def _split(kb: KnowledgeBase, genes: Sequence[str], parts: int) -> list[list[str]]:
@@ -140,7 +140,7 @@ def call_files(paths: Sequence[Path], kb: KnowledgeBase, options: CallOptions) -
             for part in pool.map(_worker, work):
                 results.update(part)
     else:
-        results = _call_genes(paths, kb, options, genes)
+        results = _call_genes(vcfs, kb, options, genes)
     calls: dict[tuple[str, str], GeneCall] = {}
     for gene in genes:
         templates, inverse = results[gene]

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tailormed.calling.compiled import CompiledGene
+from tailormed.calling.matcher import allele_bits
 from tailormed.vcf.models import ABSENT_HAPLOTYPE, MISSING, NOT_IN_DEFINITION
 
 MAX_ORIENTATIONS = 1 << 10
@@ -90,8 +91,7 @@ def name_haplotype(
     """
     defined = cg.allowed != 0
     missing = hap == MISSING
-    bits = np.where(hap >= 0, np.left_shift(1, np.clip(hap.astype(np.int32), 0, 30)), 0)
-    bits = np.where(missing, 0x7FFFFFFF, bits)
+    bits = allele_bits(hap)
     fits = (~defined | ((cg.allowed & bits) != 0)).all(axis=1)
     core = defined & ~missing
     found = [

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from tailormed.calling.compiled import CompiledGene
 from tailormed.calling.hapb3 import DPYD_HAPB3
-from tailormed.calling.matcher import MatchResult
+from tailormed.calling.matcher import MatchResult, allele_bits
 from tailormed.calling.models import Diplotype, allele_sort_key
 from tailormed.knowledge.models import NamedAllele
 from tailormed.vcf.models import ABSENT_HAPLOTYPE, MISSING
@@ -179,10 +179,10 @@ def unphased_haplotypes(
     copy): they are listed too and count towards "more than two".
     """
     defined = cg.allowed != 0
-    b = [np.where(codes[h] >= 0, 1 << np.clip(codes[h].astype(np.int32), 0, 30), 0) for h in (0, 1)]
     missing = (codes[0] == MISSING) | (codes[1] == MISSING)
-    on0 = ((cg.allowed & b[0]) != 0) | missing
-    on1 = ((cg.allowed & b[1]) != 0) | missing
+    # only positions defined and present (``core`` below) are consulted
+    on0 = (cg.allowed & allele_bits(codes[0])) != 0
+    on1 = (cg.allowed & allele_bits(codes[1])) != 0
     found: list[str] = []
     homozygous: set[str] = set()
     for a, allele in enumerate(cg.alleles):

@@ -299,6 +299,15 @@ def _header_lines(path: Path) -> int | None:
     return count
 
 
+def _located(problem: str, path: Path, record: int) -> InputError:
+    """An error at the ``record``-th data record: its line in a text VCF (the header is
+    counted only now, on the error path), its record number in a BCF."""
+    header = _header_lines(path)
+    if header is None:  # BCF: binary, no lines
+        return InputError(problem, path=path, record=f"record {record}")
+    return InputError(problem, path=path, line=header + record)
+
+
 def _has_index(path: Path) -> bool:
     name = str(path)
     return any(Path(name + ext).exists() for ext in (".tbi", ".csi")) and not name.endswith(".vcf")
@@ -314,7 +323,6 @@ class VcfSet:
 
         self.paths = [Path(p) for p in paths]
         self._vcfs: list[Any] = []
-        self._header_lines: list[int | None] = []
         file_samples: list[list[str]] = []
         for path in self.paths:
             if not path.exists():
@@ -340,7 +348,6 @@ class VcfSet:
             if dupes:
                 raise InputError(f"duplicate sample names: {', '.join(dupes)}", path=path)
             self._vcfs.append(vcf)
-            self._header_lines.append(_header_lines(path))
             file_samples.append(names)
         first = file_samples[0]
         for path, names in zip(self.paths[1:], file_samples[1:], strict=True):
@@ -378,13 +385,11 @@ class VcfSet:
     ) -> dict[str, GenotypeMatrix]:
         readers = [_GeneReader(p, len(self.samples)) for p in panels]
         with _captured_stderr() as messages:
-            for path, vcf, cols, header in zip(
-                self.paths, self._vcfs, self._columns, self._header_lines, strict=True
-            ):
+            for path, vcf, cols in zip(self.paths, self._vcfs, self._columns, strict=True):
                 if _has_index(path):
                     self._read_indexed(path, vcf, cols, readers, messages)
                 else:
-                    self._read_stream(path, vcf, cols, readers, messages, header)
+                    self._read_stream(path, vcf, cols, readers, messages)
         checks = sum(r.ref_checks for r in readers)
         mismatches = [m for r in readers for m in r.ref_mismatches]
         if (
@@ -434,7 +439,6 @@ class VcfSet:
         cols: npt.NDArray[np.int64] | None,
         readers: list[_GeneReader],
         messages: _Stderr,
-        header_lines: int | None,
     ) -> None:
         n = 0
         try:
@@ -445,15 +449,13 @@ class VcfSet:
                 hits = [r for r in readers if r.covers(chrom, pos)]
                 if hits:
                     self._dispatch(rec, cols, hits)
-        except InputError as exc:
-            raise InputError(exc.problem, path=path, line=(header_lines or 0) + n) from None
-        except Exception:
+        except InputError as exc:  # record ``n`` was read but is unusable
+            raise _located(exc.problem, path, n) from None
+        except Exception:  # htslib could not parse record ``n + 1``
             problem = _htslib_problem(messages, "cannot parse the record")
             if "bgzf" in " ".join(messages.lines()).lower():
                 problem = "the compressed file is truncated or corrupt (" + problem + ")"
-            if header_lines is None:  # BCF: binary, no lines
-                raise InputError(problem, path=path, record=f"record {n + 1}") from None
-            raise InputError(problem, path=path, line=header_lines + n + 1) from None
+            raise _located(problem, path, n + 1) from None
 
     @staticmethod
     def _dispatch(rec: Any, cols: npt.NDArray[np.int64] | None, readers: list[_GeneReader]) -> None:

@@ -105,3 +105,14 @@ def test_allele_with_wrong_length_is_refused(source_copy: Path, previous_bundle:
     with pytest.raises(KnowledgeError, match="TPMT allele"):
         build(source_copy, previous_bundle)
     assert _unchanged(previous_bundle)
+
+
+def test_rebuild_keeps_the_domain_bundles_in_the_manifest(shared: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    sibling = {"toy": {"name": "toy", "version": "toy-1+abc"}}
+    (out / MANIFEST_NAME).write_text(json.dumps({"kb_version": "old", "bundles": sibling}))
+    manifest = build(shared, out)
+    written = json.loads((out / MANIFEST_NAME).read_text())
+    assert written["kb_version"] == manifest["kb_version"] != "old"
+    assert written["bundles"] == sibling

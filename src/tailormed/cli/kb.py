@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from tailormed.cli.common import console, default_source_dir, handle_errors
-from tailormed.knowledge import load_kb
+from tailormed.knowledge import bundles, load_kb
 from tailormed.knowledge.build import build
 from tailormed.knowledge.store import bundled_path
 
@@ -25,15 +25,32 @@ def build_cmd(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: the package's bundled data)")
     ] = None,
+    bundle: Annotated[
+        list[str] | None,
+        typer.Option(help="Build only this bundle (pgx or a domain); repeatable"),
+    ] = None,
 ) -> None:
-    """Compile the source data into the versioned bundle (validated; atomic)."""
+    """Compile the source data into the versioned bundles (validated; atomic).
+
+    Builds the PGx knowledge base and every domain bundle, or only those named with
+    ``--bundle`` (``pgx`` for the PGx one).
+    """
     src = source or default_source_dir()
     dest = out or bundled_path().parent
-    with console.status(f"Compiling {src} ..."):
-        manifest = build(src, dest)
-    console.print(f"[green]built[/] knowledge base {manifest['kb_version']} in {dest}")
-    for key, value in manifest["counts"].items():
-        console.print(f"  {key}: {value:,}")
+    names = bundle or ["pgx", *sorted(bundles.REGISTRY)]
+    for name in names:
+        if name == "pgx":
+            with console.status(f"Compiling the PGx knowledge base from {src} ..."):
+                manifest = build(src, dest)
+            console.print(f"[green]built[/] knowledge base {manifest['kb_version']} in {dest}")
+            counts = manifest["counts"]
+        else:
+            with console.status(f"Compiling the {name} bundle from {src} ..."):
+                section = bundles.build_bundle(name, src, dest)
+            console.print(f"[green]built[/] {name} bundle {section['version']} in {dest}")
+            counts = section["counts"]
+        for key, value in counts.items():
+            console.print(f"  {key}: {value:,}")
 
 
 @app.command("info")
@@ -63,6 +80,23 @@ def info_cmd() -> None:
     console.print(counts)
     for note in m.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
+    for name, section in sorted(bundles.bundled_sections().items()):
+        console.rule(f"{name} bundle")
+        console.print(
+            f"[bold]{name}[/] {section['version']} (built {section['built_at']}): "
+            f"{section['description']}",
+            highlight=False,
+        )
+        for s in section["sources"]:
+            console.print(
+                f"  [bold]{s['name']}[/] {s['version']} ({s['date']}): {s['description']}. "
+                f"Licence: {s['licence']}.",
+                highlight=False,
+            )
+        for key, value in section["counts"].items():
+            console.print(f"  {key.replace('_', ' ')}: {value:,}", highlight=False)
+        for note in section["notes"]:
+            console.print(f"  [yellow]note:[/] {note}", highlight=False)
 
 
 @app.command("gene")

@@ -616,7 +616,15 @@ def build(root: Path, out_dir: Path) -> dict[str, Any]:
     if len(reloaded["genes"]) != manifest["counts"]["genes"]:  # pragma: no cover
         raise KnowledgeError("bundle round trip lost genes", path=out_dir / BUNDLE_NAME)
     _atomic_write(out_dir / BUNDLE_NAME, compressed)
+    # The domains' sibling bundles (tailormed.knowledge.bundles) are listed in the same
+    # manifest: keep their sections.
+    written = dict(manifest)
+    previous = out_dir / MANIFEST_NAME
+    if previous.exists():
+        siblings = json.loads(previous.read_text(encoding="utf-8")).get("bundles")
+        if siblings:
+            written["bundles"] = siblings
     _atomic_write(
-        out_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode()
+        out_dir / MANIFEST_NAME, (json.dumps(written, indent=2, sort_keys=False) + "\n").encode()
     )
     return manifest

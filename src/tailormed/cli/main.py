@@ -26,12 +26,33 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(validate.app, name="validate")
 
 
-@app.command()
-def version() -> None:
-    """Print the Tailormed and knowledge-base versions."""
-    from tailormed.knowledge import load_kb
+def _print_version(value: bool) -> None:
+    if value:
+        from tailormed.knowledge import load_kb
 
-    console.print(f"tailormed {__version__}, knowledge base {load_kb().version}")
+        console.print(f"tailormed {__version__}, knowledge base {load_kb().version}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the Tailormed and knowledge-base versions and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Tailormed: pharmacogenomics from a genome to the point of care."""
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print the Tailormed and knowledge-base versions."""
+    _print_version(True)
 
 
 @app.command()

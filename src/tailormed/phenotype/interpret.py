@@ -76,10 +76,11 @@ def interpret(call: GeneCall, kb: KnowledgeBase) -> GenePhenotype:
 def interpret_all(
     calls: Iterable[GeneCall], kb: KnowledgeBase, medications: Iterable[str] = ()
 ) -> list[GenePhenotype]:
-    """:func:`interpret` every call, then apply phenoconversion for ``medications``."""
+    """:func:`interpret` every call, then apply phenoconversion for ``medications``
+    (lines as written, read by :func:`tailormed.medications.resolve_medication`)."""
     meds = tuple(medications)
     results = [interpret(c, kb) for c in calls]
-    return [phenoconvert(r, meds) for r in results] if meds else results
+    return [phenoconvert(r, meds, kb) for r in results] if meds else results
 
 
 def _from_table(call: GeneCall, kb: KnowledgeBase, view: TableView) -> GenePhenotype:

@@ -22,7 +22,8 @@ from fastapi import APIRouter, Query, Response
 
 from tailormed.errors import InputError
 from tailormed.knowledge import KnowledgeBase
-from tailormed.recommend import resolve_medication, review_medications
+from tailormed.medications import clean_medications, resolve_medication
+from tailormed.recommend import review_medications
 from tailormed.record import NotFoundError, get_result, list_medications, list_results
 from tailormed.service.auth import CallerDep, SessionDep, StateDep
 from tailormed.service.rendering import MEDIA_TYPES, ReportFormat, fhir_bundle, render_report
@@ -104,7 +105,7 @@ def review(
             raise NotFoundError("the patient has no stored results", record=f"patient {patient_id}")
         view = views[0]
     if body.medications is not None:
-        medications = [m for m in body.medications if m.strip()]
+        medications = clean_medications(body.medications)
     else:
         meds = list_medications(session, caller.actor, caller.purpose, patient_id, active_only=True)
         medications = [_medication_line(m.name, m.rxnorm, state.kb) for m in meds]
@@ -121,6 +122,6 @@ def review(
 
 def _medication_line(name: str, rxnorm: str | None, kb: KnowledgeBase) -> str:
     """The name as written, unless only its RxNorm code says what it is."""
-    if rxnorm and resolve_medication(name, kb).name is None:
+    if rxnorm and not resolve_medication(name, kb, suggest=False).recognised:
         return f"RxNorm:{rxnorm}"
     return name

@@ -29,6 +29,7 @@ from types import MappingProxyType
 
 from tailormed.calling.models import GeneCall
 from tailormed.knowledge import KnowledgeBase
+from tailormed.medications import resolve_medication
 from tailormed.phenotype.hla import interpret_hla
 from tailormed.phenotype.models import (
     NO_RESULT,
@@ -78,7 +79,7 @@ def interpret_all(
 ) -> list[GenePhenotype]:
     """:func:`interpret` every call, then apply phenoconversion for ``medications``
     (lines as written, read by :func:`tailormed.medications.resolve_medication`)."""
-    meds = tuple(medications)
+    meds = tuple(resolve_medication(m, kb, suggest=False) for m in medications)
     results = [interpret(c, kb) for c in calls]
     return [phenoconvert(r, meds, kb) for r in results] if meds else results
 

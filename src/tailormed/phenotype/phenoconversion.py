@@ -81,7 +81,9 @@ def ingredients(
     """The ingredients the medication lines name (lines are resolved), less ``exclude``."""
     out: set[str] = set()
     for m in medications:
-        resolved = m if isinstance(m, ResolvedMedication) else resolve_medication(m, kb)
+        resolved = (
+            m if isinstance(m, ResolvedMedication) else resolve_medication(m, kb, suggest=False)
+        )
         out.update(resolved.ingredients)
     return frozenset(out - {e.lower() for e in exclude})
 

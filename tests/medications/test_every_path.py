@@ -21,10 +21,10 @@ from tailormed.calling.models import Diplotype, GeneCall
 from tailormed.cli.review import review_cmd
 from tailormed.knowledge import KnowledgeBase
 from tailormed.knowledge.store import bundled_path, read_bundle
+from tailormed.medications import record_line
 from tailormed.recommend import PatientFactors, build_interpretation, review_medications
 from tailormed.report import build_report, render_html
 from tailormed.report.schema import REPORT_SCHEMA
-from tailormed.service.api_results import _medication_line
 from tailormed.service.cds import DraftOrder, drugs_of
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "src/tailormed/report/report.schema.json"
@@ -171,8 +171,8 @@ def test_every_path_reads_the_knowledge_base_names(fake_kb: KnowledgeBase) -> No
     assert warfarin is not None and warfarin.doses[0].inputs["amiodarone"] == "yes"
     # CDS Hooks order text and the record's review endpoint
     assert drugs_of(_order("Zyxgrel 75 MG Oral Tablet"), kb) == ["clopidogrel"]
-    assert _medication_line("Zyxgrel", "32968", kb) == "Zyxgrel"
-    assert _medication_line("Unknownium", "32968", kb) == "RxNorm:32968"
+    assert record_line("Zyxgrel", "32968", kb) == "Zyxgrel"
+    assert record_line("Unknownium", "32968", kb) == "RxNorm:32968"
 
 
 def test_cds_reads_orders_like_the_report(kb: KnowledgeBase) -> None:

@@ -15,6 +15,7 @@ from tailormed.medications.models import MedicationStatus, ResolvedMedication, d
 from tailormed.medications.resolve import (
     guideline_drugs,
     ingredients_of,
+    record_line,
     resolve_all,
     resolve_medication,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "ingredients_of",
     "medication_lines",
     "read_medication_list",
+    "record_line",
     "resolve_all",
     "resolve_medication",
     "suggestions",

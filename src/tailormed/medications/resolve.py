@@ -126,6 +126,14 @@ def resolve_medication(
     )
 
 
+def record_line(name: str, rxnorm: str | None, kb: KnowledgeBase) -> str:
+    """The line to read for a medication stored in the patient record: its name as
+    written, unless only its RxNorm code says what it is (then ``RxNorm:<code>``)."""
+    if rxnorm and not resolve_medication(name, kb, suggest=False).recognised:
+        return f"RxNorm:{rxnorm}"
+    return name
+
+
 def resolve_all(lines: Iterable[str], kb: KnowledgeBase) -> tuple[ResolvedMedication, ...]:
     """:func:`resolve_medication` for every non-blank line, in order."""
     return tuple(resolve_medication(m, kb) for m in lines if m.strip())

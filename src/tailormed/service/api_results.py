@@ -21,8 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from tailormed.errors import InputError
-from tailormed.knowledge import KnowledgeBase
-from tailormed.medications import clean_medications, resolve_medication
+from tailormed.medications import clean_medications, record_line
 from tailormed.recommend import review_medications
 from tailormed.record import NotFoundError, get_result, list_medications, list_results
 from tailormed.service.auth import CallerDep, SessionDep, StateDep
@@ -108,7 +107,7 @@ def review(
         medications = clean_medications(body.medications)
     else:
         meds = list_medications(session, caller.actor, caller.purpose, patient_id, active_only=True)
-        medications = [_medication_line(m.name, m.rxnorm, state.kb) for m in meds]
+        medications = [record_line(m.name, m.rxnorm, state.kb) for m in meds]
     if not medications:
         raise InputError("no medications to review: list some, or add them to the record")
     reviews = review_medications(view.interpretation, medications, state.kb)
@@ -118,10 +117,3 @@ def review(
         reviews=[r.to_json() for r in reviews],
         limitations=list(view.interpretation.limitations),
     )
-
-
-def _medication_line(name: str, rxnorm: str | None, kb: KnowledgeBase) -> str:
-    """The name as written, unless only its RxNorm code says what it is."""
-    if rxnorm and not resolve_medication(name, kb, suggest=False).recognised:
-        return f"RxNorm:{rxnorm}"
-    return name

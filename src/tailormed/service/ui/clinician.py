@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tailormed.errors import InputError
 from tailormed.knowledge import KnowledgeBase
-from tailormed.medications import medication_lines
+from tailormed.medications import medication_lines, record_line
 from tailormed.recommend import review_medications
 from tailormed.record import (
     AuthorizationError,
@@ -124,7 +124,10 @@ def _patient_page(
     # narrower consent does not log a refused read on every visit.
     full = chosen is not None and chosen.scope == "all"
     on_record = (
-        [m.name for m in list_medications(session, me.actor, PURPOSE, pid, active_only=True)]
+        [
+            record_line(m.name, m.rxnorm, kb)
+            for m in list_medications(session, me.actor, PURPOSE, pid, active_only=True)
+        ]
         if full
         else []
     )

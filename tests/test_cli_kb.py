@@ -29,3 +29,11 @@ def test_kb_gene_unknown_is_a_clear_error() -> None:
     result = runner.invoke(app, ["kb", "gene", "NOTAGENE"])
     assert result.exit_code == 1
     assert "unknown gene 'NOTAGENE'" in result.output
+
+
+def test_kb_info_shows_the_name_table_and_the_inhibitor_lists_draft_status() -> None:
+    result = runner.invoke(app, ["kb", "info"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert "pharmgkb-drug-names" in result.output and "CC BY-SA 4.0" in result.output
+    assert "tailormed-inhibitors" in result.output
+    assert "Review status: draft" in result.output

@@ -317,7 +317,7 @@ def test_ties_no_calls_and_outside_calls(kb: KnowledgeBase) -> None:
 def test_phenoconversion_is_noted(kb: KnowledgeBase) -> None:
     call = GeneCall("P1", "CYP2C19", (Diplotype.of("*1", "*1"),), False)
     (pheno,) = interpret_all([call], kb)
-    converted = phenoconvert(pheno, ["fluvoxamine"])
+    converted = phenoconvert(pheno, ["fluvoxamine"], kb)
     interp = Interpretation("P1", kb.version, (call,), (converted,), ())
     (obs,) = implications(export_bundle(interp))
     (value,) = component(obs, TBD, "therapeutic-implication")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tailormed.knowledge import KnowledgeBase
-from tailormed.recommend.dose_tables import FLUOROPYRIMIDINE, TEGAFUR, THIOPURINE
+from tailormed.knowledge import KnowledgeBase, load_kb
 
 from .builders import call, interpret
+
+_TABLES = load_kb().dose_tables
+FLUOROPYRIMIDINE = _TABLES.fluoropyrimidine
+TEGAFUR = _TABLES.tegafur
+THIOPURINE = _TABLES.thiopurine
 
 
 def _text(kb: KnowledgeBase, drug: str, source: str, lookup: dict[str, str]) -> str:

@@ -28,19 +28,19 @@ def _app() -> typer.Typer:
 
 
 def test_resolve_names_codes_and_brands(kb: KnowledgeBase) -> None:
-    assert resolve_medication("Clopidogrel 75 mg daily", kb).drug == "clopidogrel"
-    assert resolve_medication("RxNorm:32968", kb).drug == "clopidogrel"
-    assert resolve_medication("32968", kb).drug == "clopidogrel"
-    assert resolve_medication("warfarin sodium 5 mg", kb).drug == "warfarin"
-    paxil = resolve_medication("Paxil 20 mg", kb)
-    assert (paxil.drug, paxil.via) == ("paroxetine", "brand name Paxil")
+    assert resolve_medication("Clopidogrel 75 mg daily", kb).ingredients == ("clopidogrel",)
+    assert resolve_medication("RxNorm:32968", kb).ingredients == ("clopidogrel",)
+    assert resolve_medication("32968", kb).ingredients == ("clopidogrel",)
+    assert resolve_medication("warfarin sodium 5 mg", kb).ingredients == ("warfarin",)
+    assert resolve_medication("Paxil 20 mg", kb).ingredients == ("paroxetine",)
     prozac = resolve_medication("Prozac", kb)
-    assert prozac.drug is None and prozac.name == "fluoxetine"
-    assert {(i.gene, i.strength) for i in prozac.inhibits} == {
+    assert prozac.ingredients == ("fluoxetine",)
+    assert {(i.gene, i.strength) for i in kb.inhibitors.of("fluoxetine")} == {
         ("CYP2D6", "strong"),
         ("CYP2C19", "strong"),
     }
-    assert resolve_medication("metformin 500 mg", kb).drug is None
+    metformin = resolve_medication("metformin 500 mg", kb)
+    assert metformin.recognised and kb.drugs and all(d.name != "metformin" for d in kb.drugs)
 
 
 def test_review_statuses(kb: KnowledgeBase) -> None:
@@ -69,12 +69,12 @@ def test_review_statuses(kb: KnowledgeBase) -> None:
         "Metabolizer (cicali-2021))",
     )
     fluconazole = reviews["fluconazole 150 mg"]
-    assert fluconazole.status == "no guideline" and fluconazole.drug is None
+    assert fluconazole.status == "no guideline" and fluconazole.drug == "fluconazole"
     assert "strong CYP2C19 inhibitor" in fluconazole.note
     assert fluconazole.phenoconversion[0].startswith("strong CYP2C19 inhibitor: CYP2C19 Poor")
     metformin = reviews["metformin 500 mg"]
     assert metformin.status == "no guideline"
-    assert "not a drug any CPIC or DPWG guideline" in metformin.note
+    assert "No CPIC or DPWG guideline in the knowledge base covers metformin" in metformin.note
     assert reviews["abacavir"].status == "no result"
     assert "HLA-B was not tested" in reviews["abacavir"].note
 
@@ -106,7 +106,7 @@ def test_review_command_table_and_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "P1: medication review" in result.output and "P2: medication review" in result.output
     assert "actionable" in result.output and "no change" in result.output
-    assert "no guideline" in result.output
+    assert "not recognised" in result.output
     result = runner.invoke(
         _app(), ["--calls", str(out), "--meds", str(meds), "--sample", "P1", "--json"]
     )
@@ -114,7 +114,8 @@ def test_review_command_table_and_json(tmp_path: Path) -> None:
     doc = json.loads(result.output)
     (only,) = doc["samples"]
     assert only["sample"] == "P1"
-    assert [r["status"] for r in only["reviews"]] == ["actionable", "no guideline"]
+    # "foo" is not a medication: said so, never "no guideline".
+    assert [r["status"] for r in only["reviews"]] == ["actionable", "not recognised"]
     assert only["limitations"]
 
 

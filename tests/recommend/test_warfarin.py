@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-from tailormed.knowledge import KnowledgeBase
-from tailormed.recommend.dose_tables import IWPC_TERMS
+from tailormed.knowledge import KnowledgeBase, load_kb
 from tailormed.recommend.dosing import DoseInput
 from tailormed.recommend.models import PatientFactors
 from tailormed.recommend.warfarin import warfarin_dose
@@ -34,15 +33,23 @@ VAR = "rs9923231 variant (T)"  # VKORC1 -1639 A
 
 def _dose(factors: PatientFactors, *calls, medications=frozenset()):  # type: ignore[no-untyped-def]
     (d,) = warfarin_dose(
-        DoseInput("warfarin", {}, {c.gene: c for c in calls}, factors, frozenset(medications))
+        DoseInput(
+            "warfarin",
+            {},
+            {c.gene: c for c in calls},
+            factors,
+            frozenset(medications),
+            tables=load_kb().dose_tables,
+        )
     )
     return d
 
 
-def test_coefficients_are_the_published_table() -> None:
-    assert len(IWPC_TERMS) == 18
-    assert all("N Engl J Med 2009;360:753" in t.source for t in IWPC_TERMS)
-    assert {t.name: t.coefficient for t in IWPC_TERMS}["VKORC1 A/A"] == -1.6974
+def test_coefficients_are_the_published_table(kb: KnowledgeBase) -> None:
+    tables = kb.dose_tables
+    assert len(tables.iwpc_terms) == 18
+    assert "N Engl J Med 2009;360:753" in tables.iwpc_source
+    assert {t.name: t.coefficient for t in tables.iwpc_terms}["VKORC1 A/A"] == -1.6974
 
 
 def test_example_a_white_wild_type() -> None:

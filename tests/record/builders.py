@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from tailormed.calling.models import Diplotype, GeneCall, VariantEvidence
+from tailormed.medications import ResolvedMedication
 from tailormed.phenotype.models import AlleleInterpretation, GenePhenotype
 from tailormed.recommend.models import DrugReport, Interpretation, MatchedRecommendation
 from tailormed.record import UploadInfo
@@ -101,6 +102,9 @@ def interpretation(
         ),
         medications=("omeprazole",),
         limitations=("CYP2D6 structural variants not assessed",),
+        resolved_medications=(
+            ResolvedMedication("omeprazole", "recognised", ("omeprazole",), ("7646",)),
+        ),
     )
 
 

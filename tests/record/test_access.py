@@ -236,6 +236,7 @@ def test_scope_genes_shows_only_those_genes(session: Session, world: World) -> N
     assert [p.gene for p in res.interpretation.phenotypes] == ["CYP2C19"]
     assert [d.drug for d in res.interpretation.drugs] == ["clopidogrel"]  # warfarin needs CYP2C9
     assert res.interpretation.medications == ()
+    assert res.interpretation.resolved_medications == ()  # nor what the lines were read as
     with pytest.raises(ConsentError):  # clinical history needs scope all
         list_medications(session, world.clin_a, "treatment", world.pat_a)
     exported = export_patient(session, world.clin_a, "treatment", world.pat_a)

@@ -16,6 +16,7 @@ import pytest
 
 from tailormed.calling.models import Diplotype, GeneCall, VariantEvidence
 from tailormed.knowledge import KnowledgeBase
+from tailormed.medications import resolve_all
 from tailormed.phenotype import interpret_all
 from tailormed.recommend.models import (
     DoseCalculation,
@@ -216,4 +217,5 @@ def interpretation(
         medications=medications,
         factors=PatientFactors(age_years=54),
         limitations=limitations,
+        resolved_medications=resolve_all(medications, kb),
     )

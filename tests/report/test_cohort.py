@@ -33,7 +33,7 @@ def cohort(kb: KnowledgeBase) -> Iterator[Interpretation]:
     """A generator (consumed once), as a biobank run would pass it."""
     yield interpretation(kb, sample="S1", warning="line one\nline\ttwo")
     second = interpretation(kb, sample="S2")
-    yield replace(second, calls=second.calls[:2], medications=())
+    yield replace(second, calls=second.calls[:2], medications=(), resolved_medications=())
 
 
 def test_gene_rows(kb: KnowledgeBase, tmp_path: Path) -> None:

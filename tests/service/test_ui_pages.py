@@ -423,7 +423,7 @@ def test_medication_review_flags_clopidogrel(client: TestClient, world: World) -
     assert rows == [
         ("actionable", "clopidogrel 75 mg daily"),
         ("no-change", "simvastatin 20 mg"),
-        ("no-guideline", "zzz unknown pill"),
+        ("not-recognised", "zzz unknown pill"),  # said so, never "no guideline"
     ]
     assert "Avoid clopidogrel if possible" in table.group(0)
     assert "CPIC" in table.group(0) and "Strong" in table.group(0)

@@ -69,7 +69,8 @@ def info_cmd() -> None:
     for s in m.sources:
         console.print(
             f"[bold]{s.name}[/]: {s.description}. "
-            f"Commit {s.commit or 'n/a'}. Licence: {s.licence}.",
+            f"Commit {s.commit or 'n/a'}. Licence: {s.licence}."
+            + (f" [yellow]Review status: {s.review_status}[/]" if s.review_status else ""),
             highlight=False,
         )
     counts = Table(title="Counts")

@@ -2,8 +2,11 @@
 
 Reads a ``tailormed call`` output folder (every ``<sample>.json`` in it) or one
 ``<sample>.json``, and a medication file (one medication a line: a name with optional
-strength and frequency, a brand name the inhibitor list knows, or ``RxNorm:<code>``;
-``#`` starts a comment). Prints one table per sample (or JSON with ``--json``).
+strength and frequency, a brand or combination name, or ``RxNorm:<code>``; a line
+starting with ``#`` is a comment, a ``#`` inside a line is kept, as in "Tylenol #3").
+Every line is read by the one resolver (:mod:`tailormed.medications`); a line it does
+not recognise is listed as "not recognised" with the closest names, never as "no
+guideline". Prints one table per sample (or JSON with ``--json``).
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from rich.table import Table
 from tailormed.calling.output import read_calls
 from tailormed.cli.common import console, handle_errors
 from tailormed.knowledge import load_kb
+from tailormed.medications import read_medication_list
 from tailormed.recommend import MedicationReview, build_interpretation, review_medications
 from tailormed.recommend.advice import key_sentence
-from tailormed.recommend.review import read_medication_list
 
-SCHEMA = "tailormed.review/1"
+SCHEMA = "tailormed.review/2"  # /2: status "not recognised", suggestions, ingredients
 _STYLE = {
+    "not recognised": "bold magenta",
     "actionable": "bold red",
     "no change": "green",
     "no result": "yellow",
@@ -88,6 +92,17 @@ def _print_table(sample: str, reviews: list[MedicationReview], limitations: int)
             "\n".join(line.split(" (", 1)[0] for line in r.phenoconversion) or "-",
         )
     console.print(table)
+    unknown = [r for r in reviews if not r.recognised]
+    if unknown:
+        console.print(
+            f"[bold magenta]{len(unknown)} medication line(s) not recognised[/]: "
+            + "; ".join(
+                r.medication
+                + (f" (did you mean {' or '.join(r.suggestions)}?)" if r.suggestions else "")
+                for r in unknown
+            ),
+            highlight=False,
+        )
     if limitations:
         console.print(f"[dim]{limitations} limitation(s) apply; `--json` lists them[/]")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import html
 import json
 import os
 import re
@@ -21,10 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from tailormed.errors import KnowledgeError
+from tailormed.knowledge.curated import (
+    compile_dose_tables,
+    compile_inhibitors,
+    curated_dir,
+    read_curated,
+)
+from tailormed.knowledge.guidelines_build import (
+    compile_cpic_export as _compile_cpic_export,
+)
+from tailormed.knowledge.guidelines_build import compile_drugs as _compile_drugs
+from tailormed.knowledge.guidelines_build import compile_guideline as _compile_guideline
 from tailormed.knowledge.models import IUPAC
+from tailormed.knowledge.names_build import compile_drug_names
+from tailormed.knowledge.source_io import read_json as _read_json
+from tailormed.knowledge.source_io import require as _require
 from tailormed.knowledge.sources import SOURCE_BY_NAME, SOURCES, SourceSpec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUNDLE_NAME = "kb.json.gz"
 MANIFEST_NAME = "manifest.json"
 
@@ -41,27 +54,16 @@ DPWG_ACTIVITY_KEY = re.compile(
 )
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
-                return json.load(fh)
-        with path.open(encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        raise KnowledgeError("source file is missing", path=path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError, EOFError, gzip.BadGzipFile, OSError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise KnowledgeError(f"cannot parse source file ({exc})", path=path, line=line) from None
-
-
-def _require(obj: Any, key: str, path: Path, record: str) -> Any:
-    if not isinstance(obj, dict) or key not in obj:
-        raise KnowledgeError(f"missing field {key!r}", path=path, record=record)
-    return obj[key]
+def _source_root(root: Path, spec: SourceSpec) -> Path:
+    return curated_dir() if spec.root == "curated" else root
 
 
 def _source_files(root: Path, spec: SourceSpec) -> list[Path]:
+    if spec.root == "curated":
+        path = curated_dir() / spec.path
+        if not path.is_file():
+            raise KnowledgeError(f"curated table for {spec.name} is missing", path=path)
+        return [path]
     folder = root / spec.path
     if not folder.is_dir():
         raise KnowledgeError(f"source folder for {spec.name} is missing", path=folder)
@@ -259,151 +261,6 @@ def _compile_phenotypes(path: Path, source: str) -> dict[str, Any]:
     }
 
 
-# ------------------------------------------------------------------- recommendations
-
-
-class _TextExtractor:
-    """Plain text from the small HTML fragments guideline texts use."""
-
-    TAG = re.compile(r"<[^>]+>")
-    BLOCK = re.compile(r"</?(p|h\d|li|ul|ol|br|div)[^>]*>", re.IGNORECASE)
-
-    @classmethod
-    def text(cls, fragment: str) -> str:
-        spaced = cls.BLOCK.sub("\n", fragment)
-        plain = html.unescape(cls.TAG.sub("", spaced))
-        lines = [" ".join(line.split()) for line in plain.splitlines()]
-        return "\n".join(line for line in lines if line)
-
-
-def _compile_guideline(path: Path) -> dict[str, Any]:
-    raw = _read_json(path)
-    g = _require(raw, "guideline", path, "guideline")
-    gid = _require(g, "id", path, "guideline")
-    source = _require(g, "source", path, gid)
-    drugs = [c["name"] for c in g.get("relatedChemicals") or []]
-    genes = [x["symbol"] for x in g.get("relatedGenes") or []]
-    recs = []
-    for i, r in enumerate(_require(raw, "recommendations", path, gid)):
-        record = f"{gid} recommendations[{i}]"
-        text_html = (_require(r, "text", path, record) or {}).get("html") or ""
-        lookup = _require(r, "lookupKey", path, record)
-        if not isinstance(lookup, dict) or not lookup:
-            raise KnowledgeError("lookupKey must be a non-empty map", path=path, record=record)
-        for gene in lookup:
-            if gene not in genes:
-                raise KnowledgeError(
-                    f"lookup gene {gene} is not one of the guideline's genes {genes}",
-                    path=path,
-                    record=record,
-                )
-        rec_drugs = [c["name"] for c in r.get("relatedChemicals") or []] or drugs
-        recs.append(
-            {
-                "id": _require(r, "id", path, record),
-                "source": source,
-                "guideline_id": gid,
-                "drugs": rec_drugs,
-                "lookup_key": lookup,
-                "population": r.get("population"),
-                "classification": (r.get("classification") or {}).get("term"),
-                "text_html": text_html,
-                "text": _TextExtractor.text(text_html),
-                "implications": list(r.get("implications") or []),
-                "dosing_information": bool(r.get("dosingInformation")),
-                "alternate_drug": bool(r.get("alternateDrugAvailable")),
-                "other_guidance": bool(r.get("otherPrescribingGuidance")),
-            }
-        )
-    citations = [
-        {
-            "pmid": c.get("pmid"),
-            "title": c.get("title") or "",
-            "year": c.get("year"),
-            "journal": c.get("journal"),
-        }
-        for c in raw.get("citations") or []
-    ]
-    return {
-        "id": gid,
-        "file": path.name,
-        "name": _require(g, "name", path, gid),
-        "source": source,
-        "version": str(g.get("version")) if g.get("version") is not None else None,
-        "url": g.get("url"),
-        "drugs": drugs,
-        "drug_ids": {c["name"]: c.get("id") for c in g.get("relatedChemicals") or []},
-        "genes": genes,
-        "citations": citations,
-        "recommendations": recs,
-    }
-
-
-def _compile_cpic_export(path: Path) -> list[dict[str, Any]]:
-    raw = _read_json(path)
-    if not isinstance(raw, list):
-        raise KnowledgeError("expected a list of drugs", path=path)
-    out = []
-    for i, d in enumerate(raw):
-        record = f"drug[{i}]"
-        name = _require(d, "drugname", path, record)
-        recs = []
-        for j, r in enumerate(d.get("recommendations") or []):
-            rrec = f"{name} recommendations[{j}]"
-            recs.append(
-                {
-                    "lookup_key": _require(r, "lookupkey", path, rrec),
-                    "phenotypes": r.get("phenotypes") or {},
-                    "activity_score": r.get("activityscore") or {},
-                    "allele_status": r.get("allelestatus") or {},
-                    "implications": r.get("implications") or {},
-                    "recommendation": r.get("drugrecommendation") or "",
-                    "classification": r.get("classification"),
-                    "population": r.get("population"),
-                    "comments": r.get("comments"),
-                }
-            )
-        out.append(
-            {
-                "drug": name,
-                "drug_id": d.get("drugid"),
-                "guideline": d.get("guidelinename"),
-                "url": d.get("url"),
-                "guideline_ids": list(d.get("guidelinepharmgkbids") or []),
-                "genes": list(d.get("genes") or []),
-                "cpic_version": d.get("cpicVersion"),
-                "recommendations": recs,
-            }
-        )
-    return out
-
-
-def _compile_drugs(
-    guidelines: list[dict[str, Any]], cpic: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    drugs: dict[str, dict[str, Any]] = {}
-
-    def entry(name: str) -> dict[str, Any]:
-        return drugs.setdefault(
-            name,
-            {"name": name, "pharmgkb_id": None, "rxnorm": None, "guidelines": [], "genes": []},
-        )
-
-    for g in guidelines:
-        for name in g["drugs"]:
-            e = entry(name)
-            e["pharmgkb_id"] = e["pharmgkb_id"] or g["drug_ids"].get(name)
-            e["guidelines"].append(g["id"])
-            e["genes"].extend(x for x in g["genes"] if x not in e["genes"])
-    for d in cpic:
-        e = entry(d["drug"])
-        ident = d.get("drug_id") or ""
-        if ident.startswith("RxNorm:"):
-            e["rxnorm"] = ident.split(":", 1)[1]
-        e["genes"].extend(x for x in d["genes"] if x not in e["genes"])
-    return [drugs[k] for k in sorted(drugs)]
-
-
 # ----------------------------------------------------------------------- validation
 
 
@@ -534,8 +391,43 @@ def compile_sources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     drugs = _compile_drugs(guidelines, cpic)
     messages = _read_json(files["pharmcat-report-messages"][0])
 
+    curated = {
+        name: (files[name][0], read_curated(files[name][0]))
+        for name in (
+            "tailormed-inhibitors",
+            "tailormed-combination-brands",
+            "tailormed-dose-tables",
+        )
+    }
+    inhibitors = compile_inhibitors(
+        curated["tailormed-inhibitors"][1], files["tailormed-inhibitors"][0]
+    )
+    dose = compile_dose_tables(
+        curated["tailormed-dose-tables"][1], files["tailormed-dose-tables"][0]
+    )
+    brands_path, brands = curated["tailormed-combination-brands"]
+    drug_names = compile_drug_names(
+        files["pharmgkb-drug-names"][0], brands, brands_path, inhibitors["inhibitors"], drugs
+    )
+    med_notes = [
+        f"Medication names: {len(drug_names['names']):,} names of "
+        f"{len(drug_names['ingredients']):,} ingredients; "
+        f"{sum(1 for e in drug_names['names'].values() if not e['i'])} ambiguous names "
+        "resolve to nothing and are offered as suggestions"
+    ]
+    if drug_names["added"]:
+        med_notes.append(
+            "Drugs not in the PharmGKB drug table under their own name (matched by RxNorm "
+            "code where it names one PharmGKB drug, else added from their own source): "
+            + ", ".join(drug_names["added"])
+        )
+    med_notes.append(
+        f"Phenoconversion inhibitor list compiled {inhibitors['compiled']}: "
+        f"{inhibitors['review_status']}"
+    )
+
     _validate_lookup_keys(guidelines, phenotypes, dpwg, genes, root)
-    notes = _validate_phenotype_alleles(phenotypes, genes, root)
+    notes = _validate_phenotype_alleles(phenotypes, genes, root) + med_notes
 
     counts = {
         "genes": len(genes),
@@ -547,21 +439,27 @@ def compile_sources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         "recommendations": sum(len(g["recommendations"]) for g in guidelines),
         "cpic_2022_drugs": len(cpic),
         "drugs": len(drugs),
+        "medication_names": len(drug_names["names"]),
+        "medication_ingredients": len(drug_names["ingredients"]),
+        "inhibitors": len(inhibitors["inhibitors"]),
     }
     sources = []
     for spec in SOURCES:
         spec_files = files[spec.name]
+        table = curated.get(spec.name)
         sources.append(
             {
                 "name": spec.name,
                 "description": spec.description,
-                "path": spec.path,
-                "version": spec.version,
+                "path": spec.path if table is None else f"tailormed/knowledge/curated/{spec.path}",
+                "version": spec.version if table is None else str(table[1]["compiled"]),
                 "commit": spec.commit,
-                "date": spec.date,
+                "date": spec.date if table is None else str(table[1]["compiled"]),
                 "licence": spec.licence,
-                "sha256": _sha256(spec_files, root),
+                "sha256": _sha256(spec_files, _source_root(root, spec)),
                 "files": len(spec_files),
+                "citation": spec.citation,
+                "review_status": None if table is None else table[1]["review_status"],
             }
         )
     bundle = {
@@ -573,6 +471,9 @@ def compile_sources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         "cpic_2022": cpic,
         "drugs": drugs,
         "messages": messages,
+        "drug_names": {k: v for k, v in drug_names.items() if k != "added"},
+        "inhibitors": inhibitors,
+        "dose_tables": dose,
     }
     content = json.dumps(bundle, sort_keys=True, separators=(",", ":")).encode()
     kb_version = f"{SOURCES[0].version}+{hashlib.sha256(content).hexdigest()[:10]}"

@@ -290,6 +290,8 @@ class SourceInfo:
     licence: str
     sha256: str
     files: int
+    citation: str | None = None
+    review_status: str | None = None  # curated tables: e.g. "draft: ... pharmacist review"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,11 @@
 The source tree is the project's ``shared/data`` folder (see its README). Versions,
 commits, dates and licences below are those recorded there; the sha256 of every file
 is computed at build time and stored in the manifest.
+
+Curated tables (``root="curated"``) live in this package's ``knowledge/curated/`` folder:
+small tables Tailormed maintains itself (the phenoconversion inhibitor list, combination
+brands, dose tables), each entry citing its published source. Their version is the
+``compiled`` date inside the file and their review status travels in the manifest.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ class SourceSpec:
     commit: str | None
     date: str
     licence: str
+    root: str = "shared"  # "shared": the source tree; "curated": knowledge/curated/
+    citation: str | None = None
 
 
 PHARMCAT_COMMIT = "5431bf1187e50383df7e7db18ef67b36fc8b562e"
@@ -107,6 +114,72 @@ SOURCES: tuple[SourceSpec, ...] = (
         commit=PHARMCAT_COMMIT,
         date="2025-11-19",
         licence=PHARMCAT_LICENCE,
+    ),
+    SourceSpec(
+        name="pharmgkb-drug-names",
+        description=(
+            "PharmGKB drugs.tsv: generic names, trade names, brand mixtures and RxNorm "
+            "ingredient ids, used to read medication lists (drug classes left out)"
+        ),
+        path="drug_names",
+        pattern="pharmgkb_drugs_*.tsv.gz",
+        version="2022-07-05",
+        commit="6f5fcd3 (dna-seq/gero-drugs-module)",
+        date="2022-07-05",
+        licence=(
+            "CC BY-SA 4.0 with PharmGKB's data usage policy (attribute PharmGKB, share alike, "
+            "not to be sold; PHARMGKB_LICENSE.txt); names normalised and combination "
+            "products split into ingredients by Tailormed"
+        ),
+        citation=(
+            "Whirl-Carrillo M, et al. An evidence-based framework for evaluating "
+            "pharmacogenomics knowledge for personalized medicine. Clin Pharmacol Ther "
+            "2021;110(3):563-572; https://www.pharmgkb.org"
+        ),
+    ),
+    SourceSpec(
+        name="tailormed-combination-brands",
+        description=(
+            "Curated combination brands (e.g. Tylenol #3 = acetaminophen + codeine) that the "
+            "PharmGKB table lists under one ingredient only or not at all; each row cites "
+            "its source"
+        ),
+        path="combination_brands.json",
+        pattern="combination_brands.json",
+        version="see file",
+        commit=None,
+        date="see file",
+        licence="MPL-2.0 (Tailormed); facts from the cited product labels",
+        root="curated",
+    ),
+    SourceSpec(
+        name="tailormed-inhibitors",
+        description=(
+            "CYP2D6 and CYP2C19 inhibitors and phenoconversion rules (draft awaiting "
+            "pharmacist review); each entry cites its sources"
+        ),
+        path="inhibitors.json",
+        pattern="inhibitors.json",
+        version="see file",
+        commit=None,
+        date="see file",
+        licence="MPL-2.0 (Tailormed); facts from the cited FDA table and publications",
+        root="curated",
+    ),
+    SourceSpec(
+        name="tailormed-dose-tables",
+        description=(
+            "Dose tables: IWPC warfarin coefficients, CPIC 2017 warfarin adjustments, "
+            "fluoropyrimidine (CPIC/DPWG) and thiopurine (CPIC) starting-dose percentages, "
+            "each row with the guideline words it comes from"
+        ),
+        path="dose_tables.json",
+        pattern="dose_tables.json",
+        version="see file",
+        commit=None,
+        date="see file",
+        licence="MPL-2.0 (Tailormed); numbers from the cited publications and guidelines",
+        root="curated",
     ),
 )
 

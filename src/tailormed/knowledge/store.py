@@ -20,6 +20,13 @@ from typing import Any
 
 from tailormed.errors import KnowledgeError
 from tailormed.knowledge.build import BUNDLE_NAME, SCHEMA_VERSION
+from tailormed.knowledge.medicines import (
+    DoseTables,
+    DrugNames,
+    InhibitorTable,
+    dose_tables,
+    inhibitor_table,
+)
 from tailormed.knowledge.models import (
     AlleleFunction,
     Citation,
@@ -115,6 +122,17 @@ class KnowledgeBase:
         }
         self.cpic_2022: tuple[Mapping[str, Any], ...] = tuple(raw["cpic_2022"])
         self.messages: tuple[Mapping[str, Any], ...] = tuple(raw["messages"])
+        self._raw_names: Mapping[str, Any] = raw["drug_names"]
+        self._drug_names: DrugNames | None = None
+        self.inhibitors: InhibitorTable = inhibitor_table(raw["inhibitors"])
+        self.dose_tables: DoseTables = dose_tables(raw["dose_tables"])
+
+    @property
+    def drug_names(self) -> DrugNames:
+        """The medication name index (built on first use, then kept on this object)."""
+        if self._drug_names is None:
+            self._drug_names = DrugNames(self._raw_names)
+        return self._drug_names
 
     # ---------------------------------------------------------------- construction
     def _gene(self, g: Mapping[str, Any]) -> GeneDefinition:

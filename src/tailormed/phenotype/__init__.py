@@ -21,7 +21,7 @@ the table's row, anything else is Indeterminate.
 >>> r = interpret(GeneCall("S1", "CYP2C19", (Diplotype.of("*1", "*2"),), False), kb)
 >>> r.phenotype, r.lookup_key
 ('Intermediate Metabolizer', 'Intermediate Metabolizer')
->>> phenoconvert(r, ["fluvoxamine"]).phenotype
+>>> phenoconvert(r, ["fluvoxamine 50 mg"], kb).phenotype
 'Poor Metabolizer'
 """
 
@@ -36,7 +36,7 @@ from tailormed.phenotype.models import (
     InhibitorExposure,
     Phenoconversion,
 )
-from tailormed.phenotype.phenoconversion import InhibitorList, load_inhibitors, phenoconvert
+from tailormed.phenotype.phenoconversion import phenoconvert, phenoconvert_ingredients
 
 __all__ = [
     "GENE_RULES",
@@ -47,10 +47,9 @@ __all__ = [
     "DiplotypeOutcome",
     "GenePhenotype",
     "InhibitorExposure",
-    "InhibitorList",
     "Phenoconversion",
     "interpret",
     "interpret_all",
-    "load_inhibitors",
     "phenoconvert",
+    "phenoconvert_ingredients",
 ]

@@ -29,6 +29,7 @@ from types import MappingProxyType
 
 from tailormed.calling.models import GeneCall
 from tailormed.knowledge import KnowledgeBase
+from tailormed.medications import resolve_medication
 from tailormed.phenotype.hla import interpret_hla
 from tailormed.phenotype.models import (
     NO_RESULT,
@@ -76,10 +77,11 @@ def interpret(call: GeneCall, kb: KnowledgeBase) -> GenePhenotype:
 def interpret_all(
     calls: Iterable[GeneCall], kb: KnowledgeBase, medications: Iterable[str] = ()
 ) -> list[GenePhenotype]:
-    """:func:`interpret` every call, then apply phenoconversion for ``medications``."""
-    meds = tuple(medications)
+    """:func:`interpret` every call, then apply phenoconversion for ``medications``
+    (lines as written, read by :func:`tailormed.medications.resolve_medication`)."""
+    meds = tuple(resolve_medication(m, kb, suggest=False) for m in medications)
     results = [interpret(c, kb) for c in calls]
-    return [phenoconvert(r, meds) for r in results] if meds else results
+    return [phenoconvert(r, meds, kb) for r in results] if meds else results
 
 
 def _from_table(call: GeneCall, kb: KnowledgeBase, view: TableView) -> GenePhenotype:

@@ -1,7 +1,11 @@
 """Phenoconversion: co-medication that inhibits CYP2D6 or CYP2C19 shifts the phenotype.
 
-Owns the inhibitor list (``data/inhibitors.json``: drugs, RxNorm codes, strengths, each
-with its sources; the list's own sources, date and review status) and the adjustment:
+The inhibitor list (drugs, RxNorm codes, strengths, each with its sources; the list's
+own sources, date and review status, a draft awaiting pharmacist review) and the rules
+per gene are part of the versioned knowledge base (``kb.inhibitors``, compiled from
+``knowledge/curated/inhibitors.json``). Medication lines are read by the one resolver
+(:func:`tailormed.medications.resolve_medication`), so "Paxil 20 mg daily" counts as
+paroxetine here exactly as in the report. The adjustment:
 
 * CYP2D6 (activity score, Cicali et al. 2021): score × 0 with a strong inhibitor,
   × 0.5 with a moderate one, then the CPIC (and DPWG) score thresholds. A score off the
@@ -15,28 +19,32 @@ with its sources; the list's own sources, date and review status) and the adjust
   adjusted score is 0 regardless; a moderate one needs a determinate starting point.
 
 When advising on a drug that is itself an inhibitor (paroxetine, a CYP2D6 substrate),
-leave it out of ``medications``: its own guideline already accounts for it.
+pass it in ``exclude``: its own guideline already accounts for it.
 
+>>> from tailormed.knowledge import load_kb
 >>> from tailormed.phenotype.models import GenePhenotype
 >>> nm = GenePhenotype("CYP2D6", "S1", "*1/*1", (), "Normal Metabolizer", "2.0", ("2.0",))
->>> pm = phenoconvert(nm, ["Paroxetine 20 mg"])
+>>> pm = phenoconvert(nm, ["Paxil 20 mg daily"], load_kb())
 >>> pm.phenotype, pm.lookup_keys, pm.phenoconversion.caused_by
 ('Poor Metabolizer', ('0.0',), ('paroxetine',))
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable
+from dataclasses import replace
 from decimal import Decimal
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from tailormed.errors import KnowledgeError
+from tailormed.knowledge import KnowledgeBase
+from tailormed.knowledge.medicines import (
+    STRENGTH_RANK,
+    InhibitorTable,
+    ScoreRule,
+    ScoreThreshold,
+    StepRule,
+)
+from tailormed.medications import ResolvedMedication, resolve_medication
 from tailormed.phenotype.activity import (
     Score,
     ScoreBin,
@@ -53,83 +61,57 @@ from tailormed.phenotype.models import (
     Phenoconversion,
 )
 
-_RANK = {"weak": 1, "moderate": 2, "strong": 3}
+Medication = ResolvedMedication | str
 
 
-@dataclass(frozen=True, slots=True)
-class Inhibitor:
-    drug: str
-    rxnorm: str | None
-    synonyms: tuple[str, ...]
-    gene: str
-    strength: str
-    sources: tuple[str, ...]
-    note: str | None = None
-
-    def matches(self, name: str, code: str | None) -> bool:
-        if code is not None:
-            return self.rxnorm == code
-        return any(name == n or name.startswith(n + " ") for n in self._names())
-
-    def _names(self) -> tuple[str, ...]:
-        return tuple(n.lower() for n in (self.drug, *self.synonyms))
+def exposures(
+    table: InhibitorTable, gene: str, ingredients: Collection[str]
+) -> tuple[InhibitorExposure, ...]:
+    """The gene's inhibitors among ``ingredients`` (resolved ingredient names)."""
+    return tuple(
+        InhibitorExposure(inh.drug, inh.rxnorm, inh.strength, inh.sources)
+        for inh in table.inhibitors
+        if inh.gene == gene and inh.drug in ingredients
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreRule:
-    """Multiply the activity score by a factor per strength; re-bin it per source."""
-
-    factors: Mapping[str, Decimal]
-    bins: Mapping[str, tuple[ScoreBin, ...]]
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class StepRule:
-    """Strong → one phenotype; moderate → the next phenotype down, per source."""
-
-    strong: str
-    moderate_step: Mapping[str, Mapping[str, str]]
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class InhibitorList:
-    compiled: str
-    review_status: str
-    sources: Mapping[str, str]
-    rules: Mapping[str, ScoreRule | StepRule]
-    inhibitors: tuple[Inhibitor, ...]
-
-    def exposures(self, gene: str, medications: Iterable[str]) -> tuple[InhibitorExposure, ...]:
-        """The gene's inhibitors among ``medications`` (names, brand names or RxNorm codes)."""
-        found: dict[str, InhibitorExposure] = {}
-        for med in medications:
-            name = " ".join(med.strip().lower().split())
-            code = name.split(":", 1)[1].strip() if name.startswith("rxnorm:") else None
-            if code is None and name.isdigit():
-                code = name
-            for inh in self.inhibitors:
-                if inh.gene == gene and inh.matches(name, code):
-                    found[inh.drug] = InhibitorExposure(
-                        inh.drug, inh.rxnorm, inh.strength, inh.sources
-                    )
-        return tuple(found.values())
+def ingredients(
+    medications: Iterable[Medication], kb: KnowledgeBase, exclude: Collection[str] = ()
+) -> frozenset[str]:
+    """The ingredients the medication lines name (lines are resolved), less ``exclude``."""
+    out: set[str] = set()
+    for m in medications:
+        resolved = (
+            m if isinstance(m, ResolvedMedication) else resolve_medication(m, kb, suggest=False)
+        )
+        out.update(resolved.ingredients)
+    return frozenset(out - {e.lower() for e in exclude})
 
 
 def phenoconvert(
     phenotype: GenePhenotype,
-    medications: Iterable[str],
+    medications: Iterable[Medication],
+    kb: KnowledgeBase,
     *,
-    inhibitors: InhibitorList | None = None,
+    exclude: Collection[str] = (),
 ) -> GenePhenotype:
-    """``phenotype`` adjusted for inhibitors among ``medications`` (unchanged if none)."""
-    table = inhibitors or load_inhibitors()
+    """``phenotype`` adjusted for inhibitors among ``medications`` (unchanged if none).
+
+    ``medications`` are lines as written or already resolved; ``exclude`` names
+    ingredients to leave out (the drug being advised on).
+    """
+    return phenoconvert_ingredients(phenotype, ingredients(medications, kb, exclude), kb.inhibitors)
+
+
+def phenoconvert_ingredients(
+    phenotype: GenePhenotype, taken: Collection[str], table: InhibitorTable
+) -> GenePhenotype:
+    """:func:`phenoconvert` for ingredient names already resolved."""
     rule = table.rules.get(phenotype.gene)
-    found = table.exposures(phenotype.gene, medications) if rule is not None else ()
+    found = exposures(table, phenotype.gene, taken) if rule is not None else ()
     if rule is None or not found:
         return phenotype
-    strength = max(found, key=lambda e: _RANK[e.strength]).strength
+    strength = max(found, key=lambda e: STRENGTH_RANK[e.strength]).strength
     record = Phenoconversion(
         strength=strength,
         inhibitors=found,
@@ -184,7 +166,7 @@ def _by_score(
         cpic_score = start.times(factor)
         dpwg_start = parse_score(result.dpwg_lookup_key) if result.dpwg_lookup_key else start
         dpwg_score = (dpwg_start or start).times(factor)
-    phenotype, keys = _binned(cpic_score, rule.bins["CPIC"])
+    phenotype, keys = _binned(cpic_score, score_bins(rule.bins["CPIC"]))
     fields: dict[str, Any] = {
         "phenotype": phenotype,
         "activity_score": format_score(cpic_score),
@@ -193,7 +175,7 @@ def _by_score(
         "dpwg_lookup_key": None,
     }
     if "DPWG" in rule.bins:
-        dpwg_phenotype, dpwg_keys = _binned(dpwg_score, rule.bins["DPWG"])
+        dpwg_phenotype, dpwg_keys = _binned(dpwg_score, score_bins(rule.bins["DPWG"]))
         if (dpwg_phenotype, dpwg_keys) != (phenotype, keys):
             fields["dpwg_phenotype"] = dpwg_phenotype
             fields["dpwg_lookup_key"] = dpwg_keys[0]
@@ -244,76 +226,5 @@ def _by_step(
     return method, fields
 
 
-# ----------------------------------------------------------------------- loading
-def bundled_inhibitors_path() -> Path:
-    return Path(str(resources.files("tailormed.phenotype") / "data" / "inhibitors.json"))
-
-
-@lru_cache(maxsize=4)
-def load_inhibitors(path: str | None = None) -> InhibitorList:
-    """The bundled inhibitor list (loaded once), or the one at ``path``."""
-    source = Path(path) if path else bundled_inhibitors_path()
-    try:
-        raw = json.loads(source.read_text(encoding="utf-8"))
-        return _parse(raw)
-    except FileNotFoundError:
-        raise KnowledgeError("inhibitor list is missing", path=source) from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise KnowledgeError(f"inhibitor list is malformed ({exc!r})", path=source) from None
-
-
-def _parse(raw: Mapping[str, Any]) -> InhibitorList:
-    sources = {k: v["citation"] for k, v in raw["sources"].items()}
-    rules: dict[str, ScoreRule | StepRule] = {}
-    for gene, r in raw["rules"].items():
-        if r["source"] not in sources:
-            raise ValueError(f"{gene} rule cites unknown source {r['source']!r}")
-        if r["method"] == "activity_score":
-            rules[gene] = ScoreRule(
-                factors=MappingProxyType({k: Decimal(v) for k, v in r["factors"].items()}),
-                bins=MappingProxyType(
-                    {src: tuple(_bin(b) for b in bins) for src, bins in r["bins"].items()}
-                ),
-                source=r["source"],
-            )
-        elif r["method"] == "phenotype_step":
-            rules[gene] = StepRule(
-                strong=r["strong"],
-                moderate_step=MappingProxyType(
-                    {k: MappingProxyType(dict(v)) for k, v in r["moderate_step"].items()}
-                ),
-                source=r["source"],
-            )
-        else:
-            raise ValueError(f"{gene}: unknown method {r['method']!r}")
-    inhibitors = []
-    for e in raw["inhibitors"]:
-        if e["strength"] not in _RANK or not set(e["sources"]) <= set(sources):
-            raise ValueError(f"bad strength or source in entry {e['drug']!r}")
-        inhibitors.append(
-            Inhibitor(
-                drug=e["drug"].lower(),
-                rxnorm=e.get("rxnorm"),
-                synonyms=tuple(e.get("synonyms", ())),
-                gene=e["gene"],
-                strength=e["strength"],
-                sources=tuple(e["sources"]),
-                note=e.get("note"),
-            )
-        )
-    return InhibitorList(
-        compiled=raw["compiled"],
-        review_status=raw["review_status"],
-        sources=MappingProxyType(sources),
-        rules=MappingProxyType(rules),
-        inhibitors=tuple(inhibitors),
-    )
-
-
-def _bin(b: Mapping[str, Any]) -> ScoreBin:
-    upper = b["upper"]
-    return ScoreBin(
-        phenotype=b["phenotype"],
-        upper=None if upper is None else Decimal(upper),
-        upper_inclusive=bool(b.get("upper_inclusive", True)),
-    )
+def score_bins(thresholds: tuple[ScoreThreshold, ...]) -> tuple[ScoreBin, ...]:
+    return tuple(ScoreBin(t.phenotype, t.upper, t.upper_inclusive) for t in thresholds)

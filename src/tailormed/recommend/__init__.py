@@ -8,10 +8,12 @@ from TPMT + NUDT15), phenoconverted selection, medication review, and the per-sa
 
 Modules: :mod:`.interpretation` (the entry point), :mod:`.sources` (which guidelines),
 :mod:`.match` (lookup keys), :mod:`.advice` (the actionable rule), :mod:`.status`,
-:mod:`.dosing` with :mod:`.warfarin`, :mod:`.percent_doses` and :mod:`.dose_tables`,
-:mod:`.limitations`, :mod:`.resolve` and :mod:`.review` (medication lists).
+:mod:`.dosing` with :mod:`.warfarin` and :mod:`.percent_doses` (tables in the knowledge
+base), :mod:`.limitations` and :mod:`.review` (medication lists, read by the one resolver
+:func:`tailormed.medications.resolve_medication`, re-exported here).
 """
 
+from tailormed.medications import ResolvedMedication, resolve_medication
 from tailormed.recommend.advice import classify, is_actionable
 from tailormed.recommend.interpretation import build_interpretation
 from tailormed.recommend.models import (
@@ -21,7 +23,6 @@ from tailormed.recommend.models import (
     MatchedRecommendation,
     PatientFactors,
 )
-from tailormed.recommend.resolve import ResolvedMedication, resolve_medication
 from tailormed.recommend.review import MedicationReview, review_medications
 
 __all__ = [

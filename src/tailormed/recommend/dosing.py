@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from tailormed.calling.models import GeneCall
+from tailormed.knowledge.medicines import DoseTables
 from tailormed.phenotype.models import GenePhenotype
 from tailormed.recommend.models import DoseCalculation, PatientFactors
 
@@ -28,9 +29,9 @@ class DoseInput:
     """What a dose calculator may use: results per gene, clinical factors, medications.
 
     ``phenotypes`` are the ones used for the drug's recommendations (phenoconverted where
-    co-medication applies); ``medications`` holds each medication line lower-cased
-    (``"amiodarone 200 mg"``) and the generic names resolved from them (``"paroxetine"``
-    for "Paxil"); :func:`~.resolve.takes` asks whether one of some drugs is among them.
+    co-medication applies); ``medications`` holds the ingredients the medication list
+    names, as the one resolver read them (``"amiodarone"`` for "Cordarone 200 mg",
+    ``"rifampin"`` for "rifampicin"); ``tables`` are the knowledge base's dose tables.
     """
 
     drug: str
@@ -38,6 +39,7 @@ class DoseInput:
     calls: Mapping[str, GeneCall]
     factors: PatientFactors = field(default_factory=PatientFactors)
     medications: frozenset[str] = frozenset()
+    tables: DoseTables = field(kw_only=True)
 
 
 DoseRule = Callable[[DoseInput], tuple[DoseCalculation, ...]]

@@ -2,7 +2,10 @@
 
 Steps (each in its own module):
 
-1. phenotypes from the calls (:func:`tailormed.phenotype.interpret`); with medications,
+1. medication lines are read by the one resolver
+   (:func:`tailormed.medications.resolve_medication`: names, brands, combination
+   products, dose text, RxNorm codes), kept in ``resolved_medications``;
+   phenotypes from the calls (:func:`tailormed.phenotype.interpret`); with medications,
    phenoconversion (:func:`tailormed.phenotype.phenoconvert`) gives the adjusted
    phenotypes shown in the interpretation, each keeping its genotype result. A gene that
    was not tested but is inhibited by a *strong* inhibitor becomes the poor-metabolizer
@@ -35,9 +38,9 @@ from dataclasses import dataclass, field
 from tailormed.calling.models import GeneCall
 from tailormed.knowledge import KnowledgeBase
 from tailormed.knowledge.models import Drug, Guideline, Recommendation
-from tailormed.phenotype import interpret, phenoconvert
+from tailormed.medications import ResolvedMedication, drug_parts, ingredients_of, resolve_all
+from tailormed.phenotype import interpret, phenoconvert_ingredients
 from tailormed.phenotype.models import NO_RESULT, GenePhenotype
-from tailormed.phenotype.phenoconversion import load_inhibitors
 from tailormed.recommend.advice import Advice, advise
 from tailormed.recommend.dosing import DoseInput, doses_for
 from tailormed.recommend.limitations import limitations
@@ -48,7 +51,6 @@ from tailormed.recommend.models import (
     MatchedRecommendation,
     PatientFactors,
 )
-from tailormed.recommend.resolve import ResolvedMedication, normalize, resolve_medication
 from tailormed.recommend.sources import drug_guidelines
 from tailormed.recommend.status import Judged, drug_status
 
@@ -63,8 +65,8 @@ def build_interpretation(
     """One sample's interpretation: phenotypes, a :class:`DrugReport` per KB drug, limitations."""
     calls = _first_per_gene(calls)
     sample = calls[0].sample if calls else ""
-    meds = tuple(m for m in medications if m.strip())
-    resolved = tuple(resolve_medication(m, kb) for m in meds)
+    meds = tuple(m.strip() for m in medications if m.strip())
+    resolved = resolve_all(meds, kb)
     ctx = _Context(kb, sample, calls, resolved, factors)
     reports = tuple(_drug_report(ctx, drug) for drug in kb.drugs)
     return Interpretation(
@@ -76,6 +78,7 @@ def build_interpretation(
         medications=meds,
         factors=factors,
         limitations=limitations(calls, ctx.phenotypes(()), kb, resolved),
+        resolved_medications=resolved,
     )
 
 
@@ -86,11 +89,13 @@ class _Context:
     calls: list[GeneCall]
     medications: tuple[ResolvedMedication, ...]
     factors: PatientFactors
+    ingredients: frozenset[str] = frozenset()
     _genotype: dict[str, GenePhenotype] = field(default_factory=dict)
-    _cache: dict[tuple[str, ...], dict[str, GenePhenotype]] = field(default_factory=dict)
+    _cache: dict[frozenset[str], dict[str, GenePhenotype]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._genotype = {c.gene: interpret(c, self.kb) for c in self.calls}
+        self.ingredients = ingredients_of(self.medications)
 
     @property
     def genotype(self) -> dict[str, GenePhenotype]:
@@ -100,20 +105,21 @@ class _Context:
         return {c.gene: c for c in self.calls}
 
     def phenotypes(self, exclude: tuple[str, ...]) -> dict[str, GenePhenotype]:
-        """Phenotypes adjusted for every medication but the drugs in ``exclude``."""
-        meds = tuple(m.text for m in self.medications if m.name not in exclude)
-        if meds not in self._cache:
-            self._cache[meds] = _adjusted(self._genotype, meds, self.sample, self.kb)
-        return self._cache[meds]
+        """Phenotypes adjusted for every ingredient taken but those in ``exclude``."""
+        taken = self.ingredients - {e.lower() for e in exclude}
+        if taken not in self._cache:
+            self._cache[taken] = _adjusted(self._genotype, taken, self.sample, self.kb)
+        return self._cache[taken]
 
 
 def _adjusted(
-    genotype: Mapping[str, GenePhenotype], meds: tuple[str, ...], sample: str, kb: KnowledgeBase
+    genotype: Mapping[str, GenePhenotype], taken: frozenset[str], sample: str, kb: KnowledgeBase
 ) -> dict[str, GenePhenotype]:
-    if not meds:
+    if not taken:
         return dict(genotype)
-    out = {gene: phenoconvert(p, meds) for gene, p in genotype.items()}
-    for gene in load_inhibitors().rules:
+    table = kb.inhibitors
+    out = {gene: phenoconvert_ingredients(p, taken, table) for gene, p in genotype.items()}
+    for gene in table.rules:
         if gene in out:
             continue
         untested = GenePhenotype(
@@ -127,15 +133,15 @@ def _adjusted(
             reason="not tested",
             kb_version=kb.version,
         )
-        converted = phenoconvert(untested, meds)
+        converted = phenoconvert_ingredients(untested, taken, table)
         if converted.phenoconversion is not None and converted.phenoconversion.adjusted:
             out[gene] = converted
     return out
 
 
 def _drug_report(ctx: _Context, drug: Drug) -> DrugReport:
-    exclude = tuple(m.name for m in ctx.medications if m.drug == drug.name and m.name)
-    phenotypes = ctx.phenotypes(exclude)
+    # The drug's own guideline accounts for the drug itself (paroxetine and CYP2D6).
+    phenotypes = ctx.phenotypes(drug_parts(drug.name))
     guidelines = drug_guidelines(ctx.kb, drug.name)
     judged = [_judge(drug.name, g, recs, phenotypes) for g, recs in guidelines]
     status, reason = drug_status(drug.name, judged)
@@ -150,10 +156,8 @@ def _drug_report(ctx: _Context, drug: Drug) -> DrugReport:
             phenotypes=phenotypes,
             calls=ctx.calls_by_gene(),
             factors=ctx.factors,
-            medications=frozenset(
-                {normalize(m.text) for m in ctx.medications}
-                | {m.name for m in ctx.medications if m.name}
-            ),
+            medications=ctx.ingredients,
+            tables=ctx.kb.dose_tables,
         )
     )
     return DrugReport(

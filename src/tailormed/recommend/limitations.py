@@ -4,8 +4,8 @@ In order: genes any guideline needs that were not tested; genes without a call; 
 defining positions per gene (and the alleles they leave open); indeterminate phenotypes;
 CYP2D6 structural variants (not assessed when CYP2D6 comes from a VCF in research mode or
 is absent); the knowledge base's data dates (from its manifest: guideline annotations,
-CPIC export, fallback phenotype maps); the draft status of the inhibitor list when
-phenoconversion was applied.
+CPIC export, fallback phenotype maps); medication lines that were not recognised; the
+draft status of the inhibitor list when a listed medication is an inhibitor.
 
 >>> from tailormed.knowledge import load_kb
 >>> lines = limitations([], {}, load_kb(), ())
@@ -19,9 +19,8 @@ from collections.abc import Mapping, Sequence
 
 from tailormed.calling.models import GeneCall
 from tailormed.knowledge import KnowledgeBase
+from tailormed.medications import ResolvedMedication
 from tailormed.phenotype.models import INDETERMINATE, NOT_AVAILABLE, GenePhenotype
-from tailormed.phenotype.phenoconversion import load_inhibitors
-from tailormed.recommend.resolve import ResolvedMedication
 
 _SHOWN_POSITIONS = 8
 
@@ -66,12 +65,18 @@ def limitations(
             f"call (CYP2D6 {how})."
         )
     out.extend(_kb_dates(kb))
-    if any(m.inhibits for m in medications):
-        table = load_inhibitors()
-        status = table.review_status.split(":")[0]
+    unrecognised = [m.line for m in medications if not m.recognised]
+    if unrecognised:
         out.append(
-            f"Phenoconversion used the inhibitor list compiled {table.compiled} ({status}); "
-            "a clinical pharmacist should review inhibitor strengths before clinical use."
+            "Medications not recognised (no advice or phenoconversion could be checked for "
+            f"them): {'; '.join(unrecognised)}."
+        )
+    table = kb.inhibitors
+    if any(table.of(i) for m in medications for i in m.ingredients):
+        out.append(
+            f"Phenoconversion used the inhibitor list compiled {table.compiled} "
+            f"({table.status}); a clinical pharmacist should review inhibitor strengths "
+            "before clinical use."
         )
     return tuple(out)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tailormed.calling.models import GeneCall
+from tailormed.medications import ResolvedMedication
 from tailormed.phenotype.models import GenePhenotype
 
 SCHEMA = "tailormed.interpretation/1"
@@ -239,7 +240,9 @@ class Interpretation:
 
     This is what reports, FHIR export and CDS cards are built from. ``limitations`` are
     plain sentences every report must show (genes not tested, missing positions, CYP2D6
-    structural variants not assessed from VCF, knowledge-base gaps).
+    structural variants not assessed from VCF, knowledge-base gaps). ``medications`` are
+    the lines as given; ``resolved_medications`` what the one resolver
+    (:func:`tailormed.medications.resolve_medication`) read in each, in the same order.
     """
 
     sample: str
@@ -250,6 +253,11 @@ class Interpretation:
     medications: tuple[str, ...] = ()
     factors: PatientFactors = field(default_factory=PatientFactors)
     limitations: tuple[str, ...] = ()
+    resolved_medications: tuple[ResolvedMedication, ...] = ()
+
+    def on_medication_list(self, drug: str) -> bool:
+        """Whether a recognised medication line names ``drug`` (alone or in a combination)."""
+        return any(m.names(drug) for m in self.resolved_medications)
 
     def call(self, gene: str) -> GeneCall | None:
         return next((c for c in self.calls if c.gene == gene), None)
@@ -271,6 +279,7 @@ class Interpretation:
             "medications": list(self.medications),
             "factors": self.factors.to_json(),
             "limitations": list(self.limitations),
+            "resolved_medications": [m.to_json() for m in self.resolved_medications],
         }
 
     @staticmethod
@@ -285,4 +294,7 @@ class Interpretation:
             medications=tuple(d.get("medications") or ()),
             factors=PatientFactors.from_json(d.get("factors") or {}),
             limitations=tuple(d.get("limitations") or ()),
+            resolved_medications=tuple(
+                ResolvedMedication.from_json(m) for m in d.get("resolved_medications") or ()
+            ),
         )

@@ -6,14 +6,17 @@
 * azathioprine, mercaptopurine, thioguanine: CPIC, by TPMT and NUDT15 phenotype, the two
   combined as CPIC's two-gene recommendations combine them.
 
-The numbers and the guideline words they come from are in :mod:`.dose_tables`. A
+The numbers and the guideline words they come from are the knowledge base's dose
+tables (``kb.dose_tables``, compiled from ``knowledge/curated/dose_tables.json``). A
 missing, uncalled or indeterminate gene gives ``value=None`` and names what is missing.
 
+>>> from tailormed.knowledge import load_kb
 >>> from tailormed.phenotype.models import GenePhenotype
 >>> dpyd = GenePhenotype("DPYD", "S1", "Reference/c.1905+1G>A (*2A)", (),
 ...                      "Intermediate Metabolizer", "1.0", ("1.0",))
 >>> from tailormed.recommend.dosing import DoseInput
->>> (dose,) = fluoropyrimidine_dose(DoseInput("capecitabine", {"DPYD": dpyd}, {}))
+>>> tables = load_kb().dose_tables
+>>> (dose,) = fluoropyrimidine_dose(DoseInput("capecitabine", {"DPYD": dpyd}, {}, tables=tables))
 >>> dose.value, dose.kind
 (50.0, 'percent_of_standard')
 """
@@ -23,16 +26,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from tailormed.knowledge.medicines import PercentDose
 from tailormed.phenotype.models import GenePhenotype
-from tailormed.recommend.dose_tables import (
-    CPIC_DPYD_SOURCE,
-    CPIC_THIOPURINE_SOURCE,
-    DPWG_TEGAFUR_SOURCE,
-    FLUOROPYRIMIDINE,
-    TEGAFUR,
-    THIOPURINE,
-    PercentDose,
-)
 from tailormed.recommend.match import unknown_gene
 from tailormed.recommend.models import DoseCalculation
 
@@ -49,12 +44,13 @@ _CLASS = {
 
 def fluoropyrimidine_dose(data: DoseInput) -> tuple[DoseCalculation, ...]:
     drug = data.drug.lower()
+    t = data.tables
     table, source, method = (
-        (TEGAFUR, DPWG_TEGAFUR_SOURCE, "DPWG: % of the standard dose by DPYD activity score")
+        (t.tegafur, t.tegafur_source, "DPWG: % of the standard dose by DPYD activity score")
         if drug == "tegafur"
         else (
-            FLUOROPYRIMIDINE,
-            CPIC_DPYD_SOURCE,
+            t.fluoropyrimidine,
+            t.fluoropyrimidine_source,
             "CPIC: % of the standard starting dose by DPYD activity score",
         )
     )
@@ -93,7 +89,7 @@ def thiopurine_dose(data: DoseInput) -> tuple[DoseCalculation, ...]:
                 value=None,
                 text=f"No dose can be computed: {why}.",
                 method=method,
-                source=CPIC_THIOPURINE_SOURCE,
+                source=data.tables.thiopurine_source,
                 inputs=_inputs(genes),
                 missing_inputs=tuple(f"{g} phenotype" for g in missing),
             ),
@@ -107,8 +103,8 @@ def thiopurine_dose(data: DoseInput) -> tuple[DoseCalculation, ...]:
         key = (drug, "normal", "normal")
     else:
         key = (drug, "decreased", "decreased")
-    row = THIOPURINE[key]
-    calc = _calculation(drug, row, method, CPIC_THIOPURINE_SOURCE, _inputs(genes))
+    row = data.tables.thiopurine[key]
+    calc = _calculation(drug, row, method, data.tables.thiopurine_source, _inputs(genes))
     if tpmt != "normal" and nudt15 != "normal":
         both = (
             "TPMT and NUDT15 are both not normal: CPIC's two-gene recommendation for this "

@@ -1,12 +1,15 @@
 """Medication review: what the patient's results say about each medication on a list.
 
-Each medication (name with strength/frequency, brand name the inhibitor list knows, or
-``RxNorm:<code>``) is resolved (:mod:`.resolve`) and gets the status of its drug report:
-``"actionable"`` (with the recommendations), ``"no change"``, ``"no result"`` (a gene its
-guideline needs is missing) or ``"no guideline"`` (the knowledge base has no CPIC or DPWG
-guideline for it, including names nothing recognises, which the note says).
+Each line is read by the one resolver (:func:`tailormed.medications.resolve_medication`:
+names with strength and frequency, brand names, combination products, RxNorm codes) and
+gets one review per ingredient, with the status of that drug's report: ``"actionable"``
+(with the recommendations), ``"no change"``, ``"no result"`` (a gene its guideline needs
+is missing) or ``"no guideline"`` (the knowledge base has no CPIC or DPWG guideline for
+that ingredient). A line nothing recognises gets one review with status
+``"not recognised"``, the closest names as ``suggestions``, and a note saying no advice
+could be checked; it is never reported as "no guideline applies".
 
-A medication that inhibits CYP2D6 or CYP2C19 is also listed as causing phenoconversion:
+An ingredient that inhibits CYP2D6 or CYP2C19 is also listed as causing phenoconversion:
 ``phenoconversion`` says what it does to the patient's phenotype for *other* drugs.
 
 The interpretation is rebuilt from its calls and factors when its medication list is not
@@ -18,20 +21,24 @@ the one reviewed, so phenoconversion always reflects the list under review.
 >>> kb = load_kb()
 >>> call = GeneCall("S1", "CYP2C19", (Diplotype.of("*2", "*2"),), False)
 >>> interp = build_interpretation([call], kb)
->>> [(r.drug, r.status) for r in review_medications(interp, ["clopidogrel 75 mg", "zz"], kb)]
-[('clopidogrel', 'actionable'), (None, 'no guideline')]
+>>> [(r.drug, r.status) for r in review_medications(interp, ["Plavix 75 mg", "zz"], kb)]
+[('clopidogrel', 'actionable'), (None, 'not recognised')]
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from tailormed.errors import InputError
 from tailormed.knowledge import KnowledgeBase
+from tailormed.medications import (
+    ResolvedMedication,
+    clean_medications,
+    drug_parts,
+    guideline_drugs,
+    read_medication_list,
+)
 from tailormed.recommend.interpretation import build_interpretation
 from tailormed.recommend.models import (
     DoseCalculation,
@@ -39,25 +46,34 @@ from tailormed.recommend.models import (
     MatchedRecommendation,
     Status,
 )
-from tailormed.recommend.resolve import ResolvedMedication, normalize, resolve_medication
+
+__all__ = ["MedicationReview", "read_medication_list", "review_medications"]
+
+ReviewStatus = Status | Literal["not recognised"]
 
 
 @dataclass(frozen=True, slots=True)
 class MedicationReview:
-    """One medication of the list and what the results say about it."""
+    """One ingredient of one medication line (or an unrecognised line) and the advice."""
 
-    medication: str  # as written
-    drug: str | None  # the knowledge-base drug it names
+    medication: str  # the line as written
+    drug: str | None  # the ingredient; None when the line was not recognised
     rxnorm: str | None
-    status: Status
+    status: ReviewStatus
     note: str  # one sentence: the drug report's reason, or why nothing applies
     recommendations: tuple[MatchedRecommendation, ...] = ()
     doses: tuple[DoseCalculation, ...] = ()
     phenoconversion: tuple[str, ...] = ()  # what this medication does to other drugs' advice
+    suggestions: tuple[str, ...] = ()  # closest names, for a line not recognised
+    ingredients: tuple[str, ...] = ()  # every ingredient the line names
 
     @property
     def actionable(self) -> bool:
         return self.status == "actionable"
+
+    @property
+    def recognised(self) -> bool:
+        return self.status != "not recognised"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,58 +85,115 @@ class MedicationReview:
             "recommendations": [r.to_json() for r in self.recommendations],
             "doses": [d.to_json() for d in self.doses],
             "phenoconversion": list(self.phenoconversion),
+            "suggestions": list(self.suggestions),
+            "ingredients": list(self.ingredients),
         }
 
 
 def review_medications(
     interpretation: Interpretation, medications: Sequence[str], kb: KnowledgeBase
 ) -> list[MedicationReview]:
-    """A :class:`MedicationReview` per non-empty medication, in list order."""
-    meds = [m for m in medications if m.strip()]
-    if [normalize(m) for m in meds] != [normalize(m) for m in interpretation.medications]:
+    """The reviews of every medication line, in list order (comments and blanks skipped)."""
+    meds = clean_medications(medications)
+    if [_norm(m) for m in meds] != [_norm(m) for m in interpretation.medications] or len(
+        interpretation.resolved_medications
+    ) != len(meds):
         interpretation = build_interpretation(
             interpretation.calls, kb, medications=meds, factors=interpretation.factors
         )
-    return [_review(resolve_medication(m, kb), interpretation) for m in meds]
+    resolved = interpretation.resolved_medications
+    out: list[MedicationReview] = []
+    for med in resolved:
+        out.extend(_reviews(med, interpretation, kb))
+    return out
 
 
-def _review(med: ResolvedMedication, interp: Interpretation) -> MedicationReview:
-    effects = _phenoconversion(med, interp)
-    report = interp.drug(med.drug) if med.drug else None
-    if report is None:
-        if med.inhibits:
-            note = (
-                f"No CPIC or DPWG guideline in the knowledge base covers {med.name}; it "
-                f"matters here as a {_inhibitor_words(med)}."
-            )
-        else:
-            note = (
-                f"{med.text.strip()!r} is not a drug any CPIC or DPWG guideline in the "
-                "knowledge base covers (name or RxNorm code not recognised), so no "
-                "genotype-based advice applies."
-            )
-        return MedicationReview(
-            med.text, None, med.rxnorm, "no guideline", note, phenoconversion=effects
-        )
-    return MedicationReview(
-        medication=med.text,
-        drug=report.drug,
-        rxnorm=report.rxnorm or med.rxnorm,
-        status=report.status,
-        note=report.reason,
-        recommendations=report.recommendations if report.status != "no guideline" else (),
-        doses=report.doses,
-        phenoconversion=effects,
+def unrecognised_note(med: ResolvedMedication) -> str:
+    """The sentence a clinician reads for a line nothing recognised."""
+    text = f"{med.line.strip()!r} was not recognised as a medication"
+    if med.note and "names different drugs" in med.note:
+        text = f"{med.line.strip()!r} is ambiguous: {med.note}"
+    elif med.suggestions:
+        text += f"; did you mean {' or '.join(med.suggestions)}?"
+    else:
+        text += "."
+    return (
+        text + " No pharmacogenomic advice or phenoconversion was checked for it; "
+        "write the ingredient name or an RxNorm ingredient code."
     )
 
 
-def _inhibitor_words(med: ResolvedMedication) -> str:
-    return " and ".join(f"{i.strength} {i.gene} inhibitor" for i in med.inhibits)
+def _reviews(
+    med: ResolvedMedication, interp: Interpretation, kb: KnowledgeBase
+) -> list[MedicationReview]:
+    if not med.recognised:
+        return [
+            MedicationReview(
+                medication=med.line,
+                drug=None,
+                rxnorm=None,
+                status="not recognised",
+                note=unrecognised_note(med),
+                suggestions=med.suggestions,
+            )
+        ]
+    drugs, others = guideline_drugs(med, kb)
+    out = []
+    for name in drugs:
+        report = interp.drug(name)
+        if report is None:  # an interpretation built with another knowledge base
+            others += (name,)
+            continue
+        out.append(
+            MedicationReview(
+                medication=med.line,
+                drug=report.drug,
+                rxnorm=report.rxnorm or _rxnorm(name, kb),
+                status=report.status,
+                note=report.reason,
+                recommendations=report.recommendations if report.status != "no guideline" else (),
+                doses=report.doses,
+                phenoconversion=_phenoconversion(name, interp, kb),
+                ingredients=med.ingredients,
+            )
+        )
+    for ingredient in others:
+        inhibits = kb.inhibitors.of(ingredient)
+        if inhibits:
+            words = " and ".join(f"{i.strength} {i.gene} inhibitor" for i in inhibits)
+            note = (
+                f"No CPIC or DPWG guideline in the knowledge base covers {ingredient}; "
+                f"it matters here as a {words}."
+            )
+        else:
+            note = (
+                f"No CPIC or DPWG guideline in the knowledge base covers {ingredient}, "
+                "so no genotype-based advice applies."
+            )
+        out.append(
+            MedicationReview(
+                med.line,
+                ingredient,
+                _rxnorm(ingredient, kb),
+                "no guideline",
+                note,
+                phenoconversion=_phenoconversion(ingredient, interp, kb),
+                ingredients=med.ingredients,
+            )
+        )
+    order = {i: n for n, i in enumerate(med.ingredients)}
+    out.sort(key=lambda r: min(order.get(p, 0) for p in drug_parts(r.drug or "")))
+    return out
 
 
-def _phenoconversion(med: ResolvedMedication, interp: Interpretation) -> tuple[str, ...]:
+def _rxnorm(name: str, kb: KnowledgeBase) -> str | None:
+    ing = kb.drug_names.ingredient(name)
+    return ing.rxnorm[0] if ing is not None and ing.rxnorm else None
+
+
+def _phenoconversion(ingredient: str, interp: Interpretation, kb: KnowledgeBase) -> tuple[str, ...]:
     out: list[str] = []
-    for inh in med.inhibits:
+    for inh in kb.inhibitors.of(ingredient):
         p = interp.phenotype(inh.gene)
         pc = p.phenoconversion if p is not None else None
         prefix = f"{inh.strength} {inh.gene} inhibitor"
@@ -144,38 +217,5 @@ def _phenoconversion(med: ResolvedMedication, interp: Interpretation) -> tuple[s
     return tuple(out)
 
 
-_MAX_LINE = 200
-_BAD_CODE = re.compile(r"^(rxnorm|rxcui)\s*:\s*(?!\d+$)", re.IGNORECASE)
-
-
-def read_medication_list(path: Path) -> list[str]:
-    """The medications of ``path``; problems raise :class:`InputError` with file and line."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("medication list does not exist", path=path) from None
-    except IsADirectoryError:
-        raise InputError("medication list is a folder, not a file", path=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("medication list is not UTF-8 text", path=path) from None
-    meds: list[str] = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        entry = line.split("#", 1)[0].strip()
-        if not entry:
-            continue
-        if "\t" in entry or "\x00" in entry or len(entry) > _MAX_LINE:
-            raise InputError(
-                "expected one medication a line (name and dose, or RxNorm:<code>)",
-                path=path,
-                line=n,
-            )
-        if _BAD_CODE.match(entry.replace(" ", "")):
-            raise InputError(
-                f"{entry!r}: an RxNorm code is digits only (RxNorm:32968)", path=path, line=n
-            )
-        meds.append(entry)
-    if not meds:
-        raise InputError("medication list holds no medications", path=path)
-    return meds
+def _norm(text: str) -> str:
+    return " ".join(text.strip().lower().split())

@@ -1,6 +1,7 @@
 """Warfarin: the IWPC pharmacogenetic algorithm, then the CPIC 2017 genotype adjustments.
 
-**IWPC** (coefficients and sources in :data:`~.dose_tables.IWPC_TERMS`)::
+**IWPC** (coefficients and sources in the knowledge base's dose tables,
+``kb.dose_tables.iwpc_terms``)::
 
     sqrt(mg/week) = 5.6044 − 0.2614·age_decades + 0.0087·height_cm + 0.0128·weight_kg
                     − 0.8677·[VKORC1 A/G] − 1.6974·[A/A] − 0.4854·[VKORC1 unknown]
@@ -19,7 +20,7 @@ except CPIC's African-ancestry alleles (*5, *6, *8, *11), which CPIC handles by 
 percentage (below). An untested VKORC1 or CYP2C9 uses the algorithm's "unknown" term;
 missing age, height or weight gives no value and lists what is missing.
 
-**CPIC 2017** (Figure 2; :data:`~.dose_tables.CPIC_WARFARIN_ADJUSTMENTS`): without African
+**CPIC 2017** (Figure 2; ``kb.dose_tables.cpic_warfarin_adjustments``): without African
 ancestry, CYP4F2 *3 carriers +5–10 %. With African ancestry: if CYP2C9 *5, *6, *8, *11
 were not all tested, dose clinically (no value); carriers −15–30 % (homozygotes −20–40 %);
 rs12777823 A carriers (a CYP2C9 extra position the caller reports at chr10:94645745)
@@ -29,7 +30,8 @@ also advises considering an alternative agent for CYP2C9 poor metabolizers (*2/*
 
 African ancestry is ``PatientFactors.african_ancestry`` or, when that is not given, race
 "Black or African American". Enzyme inducer and amiodarone status are taken from the
-factors or the medication list (carbamazepine, phenytoin, rifampin/rifampicin;
+factors or the medication list's ingredients, as the one resolver read them
+(``kb.dose_tables.enzyme_inducers``: carbamazepine, phenytoin, fosphenytoin, rifampin;
 amiodarone).
 """
 
@@ -40,22 +42,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tailormed.calling.models import GeneCall
-from tailormed.recommend.dose_tables import (
-    CPIC_AFRICAN_CYP2C9,
-    CPIC_WARFARIN_SOURCE,
-    IWPC_SOURCE,
-    RS12777823_POSITION,
-    WarfarinAdjustment,
-    iwpc,
-    warfarin_adjustment,
-)
+from tailormed.knowledge.medicines import DoseTables, WarfarinAdjustment
 from tailormed.recommend.models import DoseCalculation
-from tailormed.recommend.resolve import takes
 
 if TYPE_CHECKING:
     from tailormed.recommend.dosing import DoseInput
 
-INDUCERS = frozenset({"carbamazepine", "phenytoin", "fosphenytoin", "rifampin", "rifampicin"})
 _IWPC_CYP2C9 = frozenset({"*1/*1", "*1/*2", "*1/*3", "*2/*2", "*2/*3", "*3/*3"})
 _RACE = {
     "asian": "Asian race",
@@ -69,6 +61,8 @@ METHOD = "IWPC pharmacogenetic algorithm (mg/week) with CPIC 2017 genotype adjus
 
 def warfarin_dose(data: DoseInput) -> tuple[DoseCalculation, ...]:
     f = data.factors
+    t = data.tables
+    iwpc = t.iwpc
     inputs: dict[str, str] = {}
     notes: list[str] = []
     missing = [
@@ -87,7 +81,7 @@ def warfarin_dose(data: DoseInput) -> tuple[DoseCalculation, ...]:
     )
     inputs["african_ancestry"] = "yes" if african else "no"
     vkorc1 = _vkorc1(data.calls.get("VKORC1"))
-    cyp2c9, other = _cyp2c9(data.calls.get("CYP2C9"), african, notes)
+    cyp2c9, other = _cyp2c9(data.calls.get("CYP2C9"), african, notes, t.cpic_african_cyp2c9)
     inputs["VKORC1 -1639"] = vkorc1
     inputs["CYP2C9 (IWPC)"] = cyp2c9
     if african and other is None:
@@ -97,10 +91,10 @@ def warfarin_dose(data: DoseInput) -> tuple[DoseCalculation, ...]:
             "tested, dose warfarin clinically"
         )
     if missing:
-        return (_none(inputs, missing, notes),)
+        return (_none(inputs, missing, notes, t),)
     assert f.age_years is not None and f.height_cm is not None and f.weight_kg is not None
-    inducer = f.enzyme_inducer or takes(data.medications, INDUCERS)
-    amiodarone = f.amiodarone or takes(data.medications, frozenset({"amiodarone"}))
+    inducer = f.enzyme_inducer or bool(data.medications & t.enzyme_inducers)
+    amiodarone = f.amiodarone or bool(data.medications & t.amiodarone)
     race = _race_term(f.race)
     decades = math.floor(f.age_years / 10)
     inputs.update(
@@ -151,7 +145,7 @@ def warfarin_dose(data: DoseInput) -> tuple[DoseCalculation, ...]:
             value=value,
             text=text + ".",
             method=METHOD,
-            source=f"{IWPC_SOURCE}; {CPIC_WARFARIN_SOURCE}",
+            source=f"{t.iwpc_source}; {t.cpic_warfarin_source}",
             inputs=inputs,
             value_range=value_range,
             notes=tuple(notes),
@@ -163,6 +157,7 @@ def _adjustments(
     data: DoseInput, african: bool, other: Sequence[str], notes: list[str]
 ) -> list[WarfarinAdjustment]:
     out: list[WarfarinAdjustment] = []
+    warfarin_adjustment = data.tables.warfarin_adjustment
     if not african:
         cyp4f2 = data.calls.get("CYP4F2")
         if cyp4f2 is None or not cyp4f2.called:
@@ -181,7 +176,7 @@ def _adjustments(
                 else "CYP2C9 *5/*6/*8/*11 carrier"
             )
         )
-    a_alleles = _rs12777823_a(data.calls.get("CYP2C9"))
+    a_alleles = _rs12777823_a(data.calls.get("CYP2C9"), data.tables.rs12777823_position)
     if a_alleles is None:
         notes.append("rs12777823 not genotyped: the CPIC -10-25 % adjustment could not be assessed")
     elif a_alleles > 0:
@@ -198,7 +193,7 @@ def _vkorc1(call: GeneCall | None) -> str:
 
 
 def _cyp2c9(
-    call: GeneCall | None, african: bool, notes: list[str]
+    call: GeneCall | None, african: bool, notes: list[str], cpic_african: frozenset[str]
 ) -> tuple[str, tuple[str, ...] | None]:
     """The IWPC genotype term and the CPIC African-ancestry alleles carried.
 
@@ -207,11 +202,11 @@ def _cyp2c9(
     """
     if call is None or not call.called:
         return "unknown", None
-    if set(call.uncertain_alleles) & CPIC_AFRICAN_CYP2C9:
+    if set(call.uncertain_alleles) & cpic_african:
         status: tuple[str, ...] | None = None
     else:
-        status = tuple(a for a in call.diplotypes[0].alleles if a in CPIC_AFRICAN_CYP2C9)
-    terms = {_iwpc_term(d.alleles, african) for d in call.diplotypes}
+        status = tuple(a for a in call.diplotypes[0].alleles if a in cpic_african)
+    terms = {_iwpc_term(d.alleles, african, cpic_african) for d in call.diplotypes}
     if len(terms) > 1:
         notes.append(
             f"CYP2C9 tied diplotypes ({', '.join(d.text for d in call.diplotypes)}) differ"
@@ -223,12 +218,12 @@ def _cyp2c9(
     return term, status
 
 
-def _iwpc_term(alleles: tuple[str, ...], african: bool) -> str:
+def _iwpc_term(alleles: tuple[str, ...], african: bool, cpic_african: frozenset[str]) -> str:
     mapped = []
     for a in alleles:
         if a in ("*1", "*2", "*3"):
             mapped.append(a)
-        elif african and a in CPIC_AFRICAN_CYP2C9:
+        elif african and a in cpic_african:
             mapped.append("*1")  # CPIC: algorithm with *2/*3, then the percentage
         else:
             return "unknown"
@@ -236,11 +231,11 @@ def _iwpc_term(alleles: tuple[str, ...], african: bool) -> str:
     return text if text in _IWPC_CYP2C9 else "unknown"
 
 
-def _rs12777823_a(call: GeneCall | None) -> int | None:
+def _rs12777823_a(call: GeneCall | None, position: int) -> int | None:
     if call is None:
         return None
     for g in call.genotypes:
-        if g.position == RS12777823_POSITION:
+        if g.position == position:
             if any(a is None for a in g.call) or not g.call:
                 return None
             return sum(a == "A" for a in g.call)
@@ -257,14 +252,16 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def _none(inputs: dict[str, str], missing: list[str], notes: list[str]) -> DoseCalculation:
+def _none(
+    inputs: dict[str, str], missing: list[str], notes: list[str], t: DoseTables
+) -> DoseCalculation:
     return DoseCalculation(
         drug="warfarin",
         kind="mg_per_week",
         value=None,
         text=f"No dose can be computed: missing {', '.join(missing)}.",
         method=METHOD,
-        source=f"{IWPC_SOURCE}; {CPIC_WARFARIN_SOURCE}",
+        source=f"{t.iwpc_source}; {t.cpic_warfarin_source}",
         inputs=inputs,
         missing_inputs=tuple(missing),
         notes=tuple(notes),

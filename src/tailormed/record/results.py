@@ -108,6 +108,7 @@ def limit_interpretation(interp: dict[str, Any], access: Access) -> dict[str, An
         "phenotypes": [p for p in interp.get("phenotypes", []) if gene_ok(p["gene"])],
         "drugs": [d for d in interp.get("drugs", []) if all(gene_ok(g) for g in d["genes"])],
         "medications": [],
+        "resolved_medications": [],
         "factors": {},
     }
 

@@ -1,7 +1,7 @@
 """The report stage: one sample's Interpretation → JSON, HTML and PDF; cohorts → TSV.
 
 Every rendering is made from one :class:`~tailormed.report.schema.Report` (schema
-``tailormed.report/1``), built by :func:`build_report`, so the JSON, the HTML and the
+``tailormed.report/2``), built by :func:`build_report`, so the JSON, the HTML and the
 PDF always say the same thing. The HTML is one self-contained file with a clinician
 view, a plain-language patient view, and the evidence (supporting variants), the
 limitations and the knowledge-base provenance; the PDF is that HTML laid out on A4.

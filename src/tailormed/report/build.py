@@ -13,13 +13,13 @@ what the earlier stages decided, and adds the limitations every report must stat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import tailormed
 from tailormed.calling.models import GeneCall, VariantEvidence
 from tailormed.errors import KnowledgeError
 from tailormed.knowledge import KnowledgeBase, load_kb
+from tailormed.medications import ResolvedMedication, resolve_all
 from tailormed.phenotype.models import INDETERMINATE, NO_RESULT, GenePhenotype
 from tailormed.recommend.models import (
     SCHEMA as INTERPRETATION_SCHEMA,
@@ -38,6 +38,7 @@ from tailormed.report.schema import (
     GeneSource,
     Guideline,
     KnowledgeSource,
+    MedicationEntry,
     PatientFactors,
     PhenoconversionNote,
     Provenance,
@@ -89,7 +90,7 @@ def build_report(
         summary=summary,
         genes=genes,
         drugs=drugs,
-        medications=list(interpretation.medications),
+        medications=medication_entries(interpretation, kb),
         patient_factors=PatientFactors(**interpretation.factors.to_json()),
         limitations=report_limitations(interpretation, genes, summary, kb),
     )
@@ -286,13 +287,42 @@ def _recommendation(rec: MatchedRecommendation, i: Interpretation) -> Recommenda
     )
 
 
-def on_medication_list(d: DrugReport, medications: Iterable[str]) -> bool:
-    """Whether a medication-list entry names the drug (name or RxNorm code, any case)."""
-    names = {d.drug.lower()}
-    if d.rxnorm:
-        code = d.rxnorm.lower().removeprefix("rxnorm:")
-        names |= {code, f"rxnorm:{code}"}
-    return any(m.strip().lower() in names for m in medications)
+def on_medication_list(d: DrugReport, i: Interpretation) -> bool:
+    """Whether a recognised medication line names the drug (name, brand, combination
+    product or RxNorm code, as the one resolver read it)."""
+    return i.on_medication_list(d.drug)
+
+
+def medication_entries(i: Interpretation, kb: KnowledgeBase | None) -> list[MedicationEntry]:
+    """One entry per medication line, as the interpretation's resolver read it.
+
+    An interpretation stored before lines were resolved is read now with its own
+    knowledge-base version; without it each line is said to be not checked.
+    """
+    resolved: tuple[ResolvedMedication, ...] = i.resolved_medications
+    if not resolved and i.medications:
+        if kb is not None:
+            resolved = resolve_all(i.medications, kb)
+        else:
+            resolved = tuple(
+                ResolvedMedication(
+                    m,
+                    "not recognised",
+                    note=f"not checked: knowledge base {i.kb_version} was not available",
+                )
+                for m in i.medications
+            )
+    return [
+        MedicationEntry(
+            line=m.line,
+            status=m.status,
+            ingredients=list(m.ingredients),
+            rxnorm=list(m.rxnorm),
+            suggestions=list(m.suggestions),
+            note=m.note if not m.recognised else (m.via or None),
+        )
+        for m in resolved
+    ]
 
 
 def _drug(d: DrugReport, i: Interpretation) -> DrugResult:
@@ -304,7 +334,7 @@ def _drug(d: DrugReport, i: Interpretation) -> DrugResult:
         genes=list(d.genes),
         status=d.status,
         reason=d.reason,
-        on_medication_list=on_medication_list(d, i.medications),
+        on_medication_list=on_medication_list(d, i),
         recommendations=[_recommendation(r, i) for r in recs],
         doses=[_dose(x) for x in d.doses],
     )

@@ -109,7 +109,7 @@ def drug_rows(i: Interpretation) -> Iterator[list[str]]:
             sources,
             list(dict.fromkeys(classes)),
             list(d.genes),
-            on_medication_list(d, i.medications),
+            on_medication_list(d, i),
             d.reason,
             i.kb_version,
         ]

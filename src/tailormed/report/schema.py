@@ -16,7 +16,7 @@ instead of being half-read. The exported JSON Schema ships beside this module
 >>> Report.model_validate_json(r.model_dump_json(by_alias=True)) == r
 True
 >>> r.model_dump(by_alias=True)["schema"]
-'tailormed.report/1'
+'tailormed.report/2'
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from tailormed.errors import InputError
 from tailormed.report.atomic import write_atomic
 
-REPORT_SCHEMA: Final = "tailormed.report/1"
-SCHEMA_URI = "https://tailormed.org/schema/report/1.json"
+REPORT_SCHEMA: Final = "tailormed.report/2"
+SCHEMA_URI = "https://tailormed.org/schema/report/2.json"
 
 DrugStatus = Literal["actionable", "no change", "no result", "no guideline"]
 GeneSource = Literal["VCF", "outside", "research"]
@@ -188,7 +188,9 @@ class DrugResult(_Model):
     status: DrugStatus
     reason: str
     on_medication_list: bool = Field(
-        default=False, description="The patient's medication list includes this drug."
+        default=False,
+        description="A recognised line of the patient's medication list names this drug "
+        "(by name, brand, combination product or RxNorm code).",
     )
     recommendations: list[Recommendation] = Field(default_factory=list)
     doses: list[Dose] = Field(default_factory=list)
@@ -200,6 +202,29 @@ class DrugResult(_Model):
 
 
 # ----------------------------------------------------------------------------- report
+class MedicationEntry(_Model):
+    """One line of the medication list and what the one resolver read in it."""
+
+    line: str = Field(description="The line as given.")
+    status: Literal["recognised", "not recognised"]
+    ingredients: list[str] = Field(
+        default_factory=list,
+        description="Active ingredients the line names (several for a combination product).",
+    )
+    rxnorm: list[str] = Field(
+        default_factory=list, description="RxNorm ingredient codes of those ingredients."
+    )
+    suggestions: list[str] = Field(
+        default_factory=list,
+        description="For a line not recognised: the closest known names, best first.",
+    )
+    note: str | None = Field(
+        default=None,
+        description="Why a line was not recognised (unknown name, ambiguous brand, "
+        "unknown RxNorm code), or how a recognised one was read.",
+    )
+
+
 class PatientFactors(_Model):
     """Clinical inputs given with the request (used by dose calculations)."""
 
@@ -231,7 +256,7 @@ class Summary(_Model):
 
 
 class Report(_Model):
-    """One sample's pharmacogenomic report (schema ``tailormed.report/1``)."""
+    """One sample's pharmacogenomic report (schema ``tailormed.report/2``)."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -241,7 +266,7 @@ class Report(_Model):
         title="Tailormed pharmacogenomic report",
     )
 
-    schema_id: Literal["tailormed.report/1"] = Field(default=REPORT_SCHEMA, alias="schema")
+    schema_id: Literal["tailormed.report/2"] = Field(default=REPORT_SCHEMA, alias="schema")
     sample: str
     generated_at: AwareDatetime
     provenance: Provenance
@@ -252,7 +277,11 @@ class Report(_Model):
         description="Actionable first, then no change, no result, no guideline; within a "
         "status, drugs on the medication list first, then by name.",
     )
-    medications: list[str] = Field(default_factory=list, description="Medications reviewed.")
+    medications: list[MedicationEntry] = Field(
+        default_factory=list,
+        description="The medication list as given, one entry a line, with what each line "
+        "was read as; lines not recognised are listed with suggestions.",
+    )
     patient_factors: PatientFactors = Field(default_factory=PatientFactors)
     limitations: list[str] = Field(
         default_factory=list, description="Plain sentences every rendering must show."

@@ -21,8 +21,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from tailormed.errors import InputError
-from tailormed.knowledge import KnowledgeBase
-from tailormed.recommend import resolve_medication, review_medications
+from tailormed.medications import clean_medications, record_line
+from tailormed.recommend import review_medications
 from tailormed.record import NotFoundError, get_result, list_medications, list_results
 from tailormed.service.auth import CallerDep, SessionDep, StateDep
 from tailormed.service.rendering import MEDIA_TYPES, ReportFormat, fhir_bundle, render_report
@@ -104,10 +104,10 @@ def review(
             raise NotFoundError("the patient has no stored results", record=f"patient {patient_id}")
         view = views[0]
     if body.medications is not None:
-        medications = [m for m in body.medications if m.strip()]
+        medications = clean_medications(body.medications)
     else:
         meds = list_medications(session, caller.actor, caller.purpose, patient_id, active_only=True)
-        medications = [_medication_line(m.name, m.rxnorm, state.kb) for m in meds]
+        medications = [record_line(m.name, m.rxnorm, state.kb) for m in meds]
     if not medications:
         raise InputError("no medications to review: list some, or add them to the record")
     reviews = review_medications(view.interpretation, medications, state.kb)
@@ -117,10 +117,3 @@ def review(
         reviews=[r.to_json() for r in reviews],
         limitations=list(view.interpretation.limitations),
     )
-
-
-def _medication_line(name: str, rxnorm: str | None, kb: KnowledgeBase) -> str:
-    """The name as written, unless only its RxNorm code says what it is."""
-    if rxnorm and resolve_medication(name, kb).name is None:
-        return f"RxNorm:{rxnorm}"
-    return name

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tailormed.knowledge import KnowledgeBase
+from tailormed.medications import guideline_drugs, resolve_medication
 from tailormed.recommend.models import DrugReport, Interpretation, MatchedRecommendation
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -112,18 +113,20 @@ def draft_orders(context: dict[str, Any]) -> list[DraftOrder]:
     return orders
 
 
-def drug_of(order: DraftOrder, kb: KnowledgeBase) -> str | None:
-    """The guideline drug an order is for: by RxNorm ingredient code, else by name."""
-    known = {d.rxnorm: d.name for d in kb.drugs if d.rxnorm}
+def drugs_of(order: DraftOrder, kb: KnowledgeBase) -> list[str]:
+    """The guideline drugs an order is for, read by the one medication resolver
+    (:func:`tailormed.medications.resolve_medication`): by RxNorm ingredient code, else by
+    its text (names, brands and combination products: Tylenol #3 → codeine)."""
+    resolved = None
     for code in order.codes:
-        if code in known:
-            return known[code]
-    text = order.text.lower()
-    names = sorted((d.name for d in kb.drugs), key=len, reverse=True)
-    for name in names:
-        if re.search(rf"\b{re.escape(name.lower())}\b", text):
-            return name
-    return None
+        resolved = resolve_medication(f"RxNorm:{code}", kb, suggest=False)
+        if resolved.recognised:
+            break
+    if (resolved is None or not resolved.recognised) and order.text:
+        resolved = resolve_medication(order.text, kb, suggest=False, anywhere=True)
+    if resolved is None:
+        return []
+    return list(guideline_drugs(resolved, kb)[0])
 
 
 def _phenotype_phrase(rec: MatchedRecommendation) -> str:
@@ -242,13 +245,11 @@ def cards(context: dict[str, Any], interpretation: Interpretation, kb: Knowledge
     """All cards for the draft orders of an ``order-select`` / ``order-sign`` context."""
     out = []
     for order in draft_orders(context):
-        name = drug_of(order, kb)
-        if name is None:
-            continue
-        report = interpretation.drug(name)
-        if report is None:
-            continue
-        card = card_for(order, report, interpretation)
-        if card is not None:
-            out.append(card)
+        for name in drugs_of(order, kb):
+            report = interpretation.drug(name)
+            if report is None:
+                continue
+            card = card_for(order, report, interpretation)
+            if card is not None:
+                out.append(card)
     return out

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tailormed.errors import InputError
 from tailormed.knowledge import KnowledgeBase
+from tailormed.medications import medication_lines, record_line
 from tailormed.recommend import review_medications
 from tailormed.record import (
     AuthorizationError,
@@ -96,7 +97,7 @@ def find(request: Request, me: Me, session: DB, mrn: Annotated[str, Form()] = ""
 
 
 def _medications(text: str) -> list[str]:
-    meds = [line.strip() for line in text.splitlines() if line.strip()]
+    meds = [entry for _, entry in medication_lines(text)]
     if len(meds) > MAX_MEDICATIONS or any(len(m) > MAX_MEDICATION_CHARS for m in meds):
         raise InputError(
             f"Enter at most {MAX_MEDICATIONS} medications, one a line, "
@@ -123,7 +124,10 @@ def _patient_page(
     # narrower consent does not log a refused read on every visit.
     full = chosen is not None and chosen.scope == "all"
     on_record = (
-        [m.name for m in list_medications(session, me.actor, PURPOSE, pid, active_only=True)]
+        [
+            record_line(m.name, m.rxnorm, kb)
+            for m in list_medications(session, me.actor, PURPOSE, pid, active_only=True)
+        ]
         if full
         else []
     )

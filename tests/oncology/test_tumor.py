@@ -210,7 +210,7 @@ def test_tmb_computed_and_tmb_high_gives_pembrolizumab(
 ) -> None:
     many = [
         V(
-            "GENE%d" % i,
+            f"GENE{i}",
             "1",
             1000 + i,
             "A",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from tailormed.oncology.models import (
@@ -56,6 +57,7 @@ class Rules:
         )
 
 
+@cache
 def regimen_key(text: str) -> str:
     return " + ".join(sorted(p.strip().lower() for p in text.split("+") if p.strip()))
 

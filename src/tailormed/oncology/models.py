@@ -175,20 +175,19 @@ class CtdnaObservation:
     therapy: str | None
     therapy_start: str | None
     record: str
+    key: str = ""  # "EGFR L858R" (or chrom:posREF>ALT without a protein change)
+    detected: bool = False  # set from vaf and lod: vaf > 0 and at or above the LoD
 
-    @property
-    def key(self) -> str:
-        return (
-            f"{self.gene} {self.hgvs_p}"
-            if self.hgvs_p
-            else f"{self.chrom}:{self.pos}{self.ref}>{self.alt}"
-        )
-
-    @property
-    def detected(self) -> bool:
-        if self.vaf <= 0:
-            return False
-        return self.lod is None or self.vaf >= self.lod
+    def __post_init__(self) -> None:
+        if not self.key:
+            key = (
+                f"{self.gene} {self.hgvs_p}"
+                if self.hgvs_p
+                else f"{self.chrom}:{self.pos}{self.ref}>{self.alt}"
+            )
+            object.__setattr__(self, "key", key)
+        found = self.vaf > 0 and (self.lod is None or self.vaf >= self.lod)
+        object.__setattr__(self, "detected", found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,8 @@ def read_series(path: Path) -> list[CtdnaObservation]:
     out: list[CtdnaObservation] = []
     last_date: dict[str, tuple[str, int]] = {}
     seen: set[tuple[str, str, str]] = set()
+    dates: dict[str, str] = {}  # each distinct date string is validated once
+    proteins: dict[str, str | None] = {}
     for number in range(start + 1, len(lines) + 1):
         raw = lines[number - 1].rstrip("\r")
         if not raw.strip() or raw.startswith("#"):
@@ -132,7 +134,8 @@ def read_series(path: Path) -> list[CtdnaObservation]:
         patient = cells[col["patient"]].strip()
         if not patient:
             raise InputError("patient is empty", path=path, line=number)
-        day = parse_date(cells[col["date"]], path, number)
+        day_text = cells[col["date"]]
+        day = dates.get(day_text) or dates.setdefault(day_text, parse_date(day_text, path, number))
         previous = last_date.get(patient)
         if previous and day < previous[0]:
             raise InputError(
@@ -144,7 +147,9 @@ def read_series(path: Path) -> list[CtdnaObservation]:
         last_date[patient] = (day, number)
         gene = cells[col["gene"]].strip()
         protein = cells[col["hgvs_p"]].strip()
-        short = short_protein(protein) if protein not in ("", ".") else None
+        if protein not in proteins:
+            proteins[protein] = short_protein(protein) if protein not in ("", ".") else None
+        short = proteins[protein]
         pos_text = cells[col["pos"]].strip()
         if not pos_text.isdigit():
             raise InputError(f"pos {pos_text!r} is not a position", path=path, line=number)
@@ -157,7 +162,10 @@ def read_series(path: Path) -> list[CtdnaObservation]:
         therapy = cells[col["therapy"]].strip() or None if has_therapy else None
         therapy_start = None
         if has_start and cells[col["therapy_start"]].strip():
-            therapy_start = parse_date(cells[col["therapy_start"]], path, number, "therapy_start")
+            text = cells[col["therapy_start"]]
+            therapy_start = dates.get(text) or dates.setdefault(
+                text, parse_date(text, path, number, "therapy_start")
+            )
         obs = CtdnaObservation(
             patient=patient,
             date=day,

@@ -251,3 +251,27 @@ def test_bad_tumour_inputs_are_clear_errors(kb: OncologyKnowledge, tmp_path: Pat
     maf.write_text(text)
     with pytest.raises(InputError, match=r"bad\.maf, line 3: t_alt_count 60 exceeds t_depth 50"):
         read_somatic(maf)
+
+
+def test_tumour_sample_is_chosen_from_a_paired_vcf(tmp_path: Path) -> None:
+    path = write_vep(tmp_path / "pair.vcf", [L858R])  # samples TUMOR and NORMAL
+    text = path.read_text().replace("\tTUMOR\tNORMAL", "\tS1\tS2")
+    path.write_text(text)
+    with pytest.raises(InputError, match="name the tumour with --tumor-sample"):
+        read_somatic(path)
+    chosen = read_somatic(path, normal_sample="S2")
+    assert chosen.sample == "S1" and chosen.calls[0].vaf == pytest.approx(60 / 200)
+    assert read_somatic(path, tumor_sample="S2").calls[0].vaf == 0.0
+
+
+def test_multiallelic_records_must_be_split(tmp_path: Path) -> None:
+    path = write_vep(tmp_path / "multi.vcf", [L858R])
+    lines = path.read_text().splitlines()
+    cells = lines[-1].split("\t")
+    cells[4] = "G,C"
+    cells[9] = "0/1:140,60,0:200"
+    cells[10] = "0/0:150,0,0:150"
+    lines[-1] = "\t".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"multi\.vcf, line 14: 2 ALT alleles"):
+        read_somatic(path)

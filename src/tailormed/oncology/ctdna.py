@@ -323,9 +323,13 @@ def classify_series(
     resistance: Resistance,
     therapies: Sequence[tuple[str, str | None]] = (),
 ) -> list[PatientCtdna]:
+    from tailormed.oncology.read_ctdna import paused_gc
+
     by_patient: dict[str, list[CtdnaObservation]] = {}
     for o in observations:
         by_patient.setdefault(o.patient, []).append(o)
-    return [
-        classify_patient(p, rows, rules, resistance, therapies) for p, rows in by_patient.items()
-    ]
+    with paused_gc():
+        return [
+            classify_patient(p, rows, rules, resistance, therapies)
+            for p, rows in by_patient.items()
+        ]

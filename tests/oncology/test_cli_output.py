@@ -103,3 +103,24 @@ def test_ctdna_command_writes_valid_json_charts_and_findings(tmp_path: Path) -> 
         app, ["ctdna", str(series), "--out", str(out), "--therapy", "erlotinib:2024-99-01"]
     )
     assert bad.exit_code == 1 and "therapy start '2024-99-01'" in " ".join(bad.output.split())
+
+
+def test_the_same_input_gives_the_same_report_in_any_process(tmp_path: Path) -> None:
+    """String hashing differs per process; the report must not depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    vcf = write_vep(tmp_path / "t.vcf", [L858R, T790M, VUS])
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        code = (
+            "from tailormed.cli.main import app; import sys; "
+            f"sys.argv = ['tailormed', 'tumor', {str(vcf)!r}, '--tumor-type', 'LUAD', "
+            f"'--out', {str(out)!r}]; app()"
+        )
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+        outputs.append((out / "tumor.json").read_text())
+    assert outputs[0] == outputs[1]

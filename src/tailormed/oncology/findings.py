@@ -47,21 +47,18 @@ def to_findings(report: TumorReport) -> list[Finding]:
         if v.tier == "III":
             continue
         c = v.call
-        change = c.hgvs_p_short or c.consequence
+        change = "fusion" if c.consequence == "gene_fusion" else c.hgvs_p_short or c.consequence
         severity: Severity = "high" if v.tier == "I" else "moderate"
+        level = f" level {v.amp_level}" if v.amp_level else ""
+        vaf = f" (VAF {c.vaf:.0%})" if c.vaf is not None else ""
         out.append(
             Finding(
                 domain="oncology",
                 code=f"oncology.variant.{_slug(c.gene)}.{_slug(change)}",
                 title=f"{c.gene} {change}: AMP tier {v.tier}",
                 severity=severity,
-                summary=f"{c.gene} {c.hgvs_p or change} (VAF {c.vaf:.0%}) is AMP/ASCO/CAP "
-                f"tier {v.tier}"
-                f"{' level ' + v.amp_level if v.amp_level else ''} in {report.tumour_name}: "
-                f"{v.tier_basis}."
-                if c.vaf is not None
-                else f"{c.gene} {c.hgvs_p or change} is AMP/ASCO/CAP tier {v.tier} in "
-                f"{report.tumour_name}: {v.tier_basis}.",
+                summary=f"{c.gene} {c.hgvs_p or change}{vaf} is AMP/ASCO/CAP tier {v.tier}{level} "
+                f"in {report.tumour_name}: {v.tier_basis}.",
                 subject=report.sample,
                 evidence=(
                     Evidence(

@@ -117,7 +117,7 @@ def civic_hits(
 def profile_hits(kb: OncologyKnowledge, hits: Mapping[str, list[Hit]]) -> dict[str, list[Hit]]:
     """Molecular profile id → the alterations that satisfy it (every component for AND)."""
     out: dict[str, list[Hit]] = {}
-    candidates = {mp for vid in hits for mp in kb.profiles_of.get(vid, ())}
+    candidates = sorted({mp for vid in hits for mp in kb.profiles_of.get(vid, ())}, key=int)
     for mpid in candidates:
         profile = kb.profiles[mpid]
         ids = profile["variants"]

@@ -239,6 +239,13 @@ def _therapies(
     return options
 
 
+def _id_order(identifier: str) -> tuple[str, int, str]:
+    """``EID238`` before ``EID1391``: prefix, then the number, then the text."""
+    head = identifier.rstrip("0123456789")
+    tail = identifier[len(head):]
+    return (head, int(tail) if tail else -1, identifier)
+
+
 def _fusion_call(f: Fusion) -> SomaticCall:
     return SomaticCall(
         gene=f.label,
@@ -293,15 +300,15 @@ def profile_tumour(
     reports: list[VariantReport] = []
     for call in [*reportable, *(_fusion_call(f) for f in fusions)]:
         items = out.by_label.get(call.label, [])
-        tier, level, basis = variant_tier(items)
-        items.sort(
+        items.sort(  # a stable order: the same input always gives the same report
             key=lambda i: (
                 i.direction != "Supports",
                 not i.on_label,
                 LEVEL_RANK.get(i.amp_level, 5),
-                i.id,
+                _id_order(i.id),
             )
         )
+        tier, level, basis = variant_tier(items)
         reports.append(VariantReport(call, tier, level, basis, tuple(items)))
     reports.sort(key=lambda r: (TIER_RANK[r.tier], r.call.gene, r.call.pos))
     therapies = with_pgx(

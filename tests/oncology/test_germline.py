@@ -95,3 +95,21 @@ def test_afamitresgene_needs_an_hla_a02_p_group_and_mage_a4(
     other = germline_pgx(None, _outside(tmp_path, "*02:05/*11:01"))
     (miss,) = profile_tumour(somatic, "SYNS", kb, germline=other).eligibility
     assert miss.result.startswith("HLA requirement not met")
+
+
+def test_sacituzumab_label_warning_for_ugt1a1_28_homozygotes(
+    kb: OncologyKnowledge, tmp_path: Path
+) -> None:
+    from tailormed.oncology.pgx import pgx_for
+
+    links = kb.payload["pgx_links"]
+    path = tmp_path / "ugt.tsv"
+    path.write_text("UGT1A1\t*28/*28\n")
+    homozygous = germline_pgx(None, path)
+    (result,) = pgx_for("sacituzumab govitecan", links, homozygous)
+    assert result.status == "label warning" and "UGT1A1 *28/*28" in result.note
+    (irinotecan,) = pgx_for("irinotecan", links, homozygous)
+    assert irinotecan.status == "actionable"  # DPWG/CPIC irinotecan advice for poor metabolisers
+    path.write_text("UGT1A1\t*1/*28\n")
+    (other,) = pgx_for("sacituzumab govitecan", links, germline_pgx(None, path))
+    assert other.status == "no guideline"

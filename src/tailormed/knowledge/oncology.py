@@ -401,6 +401,7 @@ def compile_bundle(root: Path) -> CompiledBundle:
             "genes": row["genes"].split(";"),
             "kb_drug": row["kb_drug"] or None,
             "note": row["note"],
+            "label_warning": [d for d in row["label_warning_diplotypes"].split(";") if d],
         }
         for _, row in _tsv(cur / "pgx_links.tsv")
     ]

@@ -102,6 +102,21 @@ def pgx_for(
         kb_drug = link["kb_drug"]
         report = next((d for d in interp.drugs if d.drug == kb_drug), None) if kb_drug else None
         if report is None:
+            warned = _label_warning(interp, link.get("label_warning", ()))
+            if warned:
+                out.append(
+                    PgxResult(
+                        part,
+                        genes,
+                        "label warning",
+                        phenos,
+                        (link["note"],),
+                        None,
+                        f"PGx knowledge base {germline.kb_version}; drug label",
+                        f"the label's warning applies to {warned}",
+                    )
+                )
+                continue
             out.append(
                 PgxResult(
                     part,
@@ -130,6 +145,19 @@ def pgx_for(
             )
         )
     return tuple(out)
+
+
+def _label_warning(interpretation: Any, pairs: Sequence[str]) -> str | None:
+    """The first ``GENE:diplotype`` of ``pairs`` the patient carries (either allele order)."""
+    found = {p.gene: p.diplotype.replace(" ", "") for p in interpretation.phenotypes}
+    for pair in pairs:
+        gene, _, diplotype = pair.partition(":")
+        have = found.get(gene)
+        if have is None:
+            continue
+        if sorted(have.split("/")) == sorted(diplotype.split("/")):
+            return f"{gene} {have}"
+    return None
 
 
 def with_pgx(

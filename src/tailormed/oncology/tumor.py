@@ -242,7 +242,7 @@ def _therapies(
 def _id_order(identifier: str) -> tuple[str, int, str]:
     """``EID238`` before ``EID1391``: prefix, then the number, then the text."""
     head = identifier.rstrip("0123456789")
-    tail = identifier[len(head):]
+    tail = identifier[len(head) :]
     return (head, int(tail) if tail else -1, identifier)
 
 

@@ -50,7 +50,13 @@ class BundleSpec:
 
 
 # The domains' bundles: one line each.
-_SPECS: tuple[BundleSpec, ...] = ()
+_SPECS: tuple[BundleSpec, ...] = (
+    BundleSpec(
+        "oncology",
+        "somatic evidence (CIViC), OncoTree, FDA approvals, resistance, ctDNA rules",
+        "tailormed.knowledge.oncology:compile_bundle",
+    ),
+)
 
 REGISTRY: dict[str, BundleSpec] = {spec.name: spec for spec in _SPECS}
 

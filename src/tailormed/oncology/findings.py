@@ -1,0 +1,216 @@
+"""Oncology results as shared :class:`~tailormed.findings.Finding` objects (a pure function).
+
+Findings: one per tier I/II variant (``oncology.variant.<gene>.<change>``), one per
+therapy option with its germline PGx beside it (``oncology.therapy.<drug>.<response>``),
+one per eligibility check (``oncology.eligibility.<drug>``, never a recommendation), the
+immunotherapy biomarkers, and one ctDNA status per patient (``oncology.ctdna.status``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tailormed.findings import Coding, Evidence, Finding, Source
+from tailormed.findings.models import Severity
+from tailormed.oncology.models import PatientCtdna, TumorReport
+
+CIVIC_URL = "https://civicdb.org/links/evidence_items/"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _sources(ids: Sequence[str], version: str) -> tuple[Source, ...]:
+    out = []
+    for i in ids:
+        if i.startswith("EID"):
+            out.append(Source("CIViC", version, i, url=CIVIC_URL + i[3:]))
+        elif i.startswith("AID"):
+            out.append(
+                Source("CIViC", version, i, url="https://civicdb.org/links/assertions/" + i[3:])
+            )
+        else:
+            out.append(Source("FDA", version, i))
+    return tuple(out)
+
+
+def to_findings(report: TumorReport) -> list[Finding]:
+    """Findings of one tumour profile."""
+    knowledge = {"oncology": report.knowledge_version}
+    if report.pgx_version:
+        knowledge["pgx"] = report.pgx_version
+    tumour = Coding("http://oncotree.mskcc.org", report.tumour_type, report.tumour_name)
+    out: list[Finding] = []
+    for v in report.variants:
+        if v.tier == "III":
+            continue
+        c = v.call
+        change = "fusion" if c.consequence == "gene_fusion" else c.hgvs_p_short or c.consequence
+        severity: Severity = "high" if v.tier == "I" else "moderate"
+        level = f" level {v.amp_level}" if v.amp_level else ""
+        vaf = f" (VAF {c.vaf:.0%})" if c.vaf is not None else ""
+        out.append(
+            Finding(
+                domain="oncology",
+                code=f"oncology.variant.{_slug(c.gene)}.{_slug(change)}",
+                title=f"{c.gene} {change}: AMP tier {v.tier}",
+                severity=severity,
+                summary=f"{c.gene} {c.hgvs_p or change}{vaf} is AMP/ASCO/CAP tier {v.tier}{level} "
+                f"in {report.tumour_name}: {v.tier_basis}.",
+                subject=report.sample,
+                evidence=(
+                    Evidence(
+                        "variant",
+                        f"{c.gene} {c.hgvs_p or change}",
+                        c.vaf,
+                        "fraction",
+                        (Coding("http://www.genenames.org", c.gene),),
+                    ),
+                ),
+                sources=_sources([e.id for e in v.evidence[:10]], report.knowledge_version),
+                limitations=report.limitations[:2],
+                codes=(tumour,),
+                values={
+                    "tier": v.tier,
+                    "amp_level": v.amp_level,
+                    "gene": c.gene,
+                    "hgvs_p": c.hgvs_p,
+                    "hgvs_p_short": c.hgvs_p_short,
+                    "vaf": c.vaf,
+                    "civic_release": report.civic_release,
+                },
+                knowledge=knowledge,
+            )
+        )
+    for t in report.therapies:
+        pgx_lines = tuple(
+            f"Germline {'/'.join(p.genes)} for {p.drug}: {p.status}"
+            + (f" ({'; '.join(f'{g} {ph}' for g, ph in p.phenotypes)})" if p.phenotypes else "")
+            + (f"; dose: {p.dose}" if p.dose else "")
+            for p in t.pgx
+        )
+        verb = "may respond to" if t.response == "sensitive" else "is likely resistant to"
+        out.append(
+            Finding(
+                domain="oncology",
+                code=f"oncology.therapy.{_slug(t.drug)}.{t.response}",
+                title=f"{t.drug} ({t.response}, tier {t.tier}, level {t.best_level})",
+                severity="high"
+                if t.tier == "I" and t.on_label
+                else "moderate"
+                if t.tier == "I"
+                else "low",
+                summary=f"The tumour ({', '.join(t.variants)}) {verb} {t.drug}: best evidence "
+                f"level {t.best_level}, "
+                f"{'for this tumour type' if t.on_label else 'in other tumour types only'}.",
+                subject=report.sample,
+                recommendations=pgx_lines,
+                evidence=tuple(Evidence("variant", label) for label in t.variants),
+                sources=_sources(t.evidence[:10], report.knowledge_version),
+                limitations=(*t.conflicts, report.limitations[-1]),
+                codes=(tumour,),
+                values={
+                    "drug": t.drug,
+                    "response": t.response,
+                    "tier": t.tier,
+                    "best_level": t.best_level,
+                    "on_label": t.on_label,
+                    "fda": ", ".join(t.regulatory) or None,
+                    "pgx_status": "; ".join(f"{p.drug}: {p.status}" for p in t.pgx) or None,
+                },
+                knowledge=knowledge,
+            )
+        )
+    for e in report.eligibility:
+        out.append(
+            Finding(
+                domain="oncology",
+                code=f"oncology.eligibility.{_slug(e.drug)}",
+                title=f"Eligibility check: {e.drug}",
+                severity="info",
+                summary=f"{e.drug} requires {e.requirement} ({e.other_requirements}): {e.result}. "
+                "This is an eligibility check, not a recommendation.",
+                subject=report.sample,
+                evidence=tuple(Evidence("genotype", f"HLA-A{a}") for a in e.hla_a),
+                sources=(Source("FDA label", report.knowledge_version, citation=e.verified_by),),
+                codes=(tumour,),
+                values={"drug": e.drug, "result": e.result, "requirement": e.requirement},
+                knowledge=knowledge,
+            )
+        )
+    for b in report.biomarkers:
+        if b.status == "not assessed":
+            continue
+        out.append(
+            Finding(
+                domain="oncology",
+                code=f"oncology.biomarker.{_slug(b.name)}",
+                title=f"{b.name}: {b.value}",
+                severity="moderate" if b.status in ("TMB-high", "MSI-H", "dMMR") else "info",
+                summary=f"{b.name} {b.value} ({b.status}); {b.source}.",
+                subject=report.sample,
+                evidence=(
+                    Evidence(
+                        "measurement", b.name, b.numeric if b.numeric is not None else b.value
+                    ),
+                ),
+                values={"status": b.status, "value": b.value},
+                knowledge=knowledge,
+            )
+        )
+    return out
+
+
+SEVERITY = {
+    "molecular-progression-resistance": "high",
+    "molecular-progression": "high",
+    "new-variant": "moderate",
+    "no-molecular-response": "moderate",
+    "response-not-confirmed": "moderate",
+}
+
+
+def ctdna_findings(patients: Sequence[PatientCtdna], knowledge_version: str) -> list[Finding]:
+    """One ctDNA status finding per patient."""
+    out = []
+    for p in patients:
+        last = p.draws[-1] if p.draws else None
+        severity: Severity = SEVERITY.get(p.status, "info")  # type: ignore[assignment]
+        out.append(
+            Finding(
+                domain="oncology",
+                code="oncology.ctdna.status",
+                title=f"ctDNA status: {p.status}",
+                severity=severity,
+                summary=f"ctDNA {p.status} over {len(p.draws)} draws from baseline {p.baseline}"
+                + (
+                    f"; latest {last.date}: {last.detected}/{last.tested} variants detected, "
+                    f"mean VAF ≤ {last.mean_vaf:.2%}"
+                    if last
+                    else ""
+                )
+                + ".",
+                subject=p.patient,
+                recommendations=tuple(
+                    e.detail for e in p.events if e.kind == "resistance-emergence"
+                ),
+                evidence=tuple(
+                    Evidence("measurement", f"{e.kind} {e.date}", e.detail) for e in p.events
+                ),
+                sources=tuple(
+                    Source("ctDNA rule", knowledge_version, e.kind, citation=e.citation)
+                    for e in p.events[:10]
+                ),
+                limitations=p.notes,
+                values={
+                    "status": p.status,
+                    "baseline": p.baseline,
+                    "draws": len(p.draws),
+                    "latest": last.date if last else None,
+                },
+                knowledge={"oncology": knowledge_version},
+            )
+        )
+    return out

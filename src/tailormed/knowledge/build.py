@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tailormed.errors import KnowledgeError
+from tailormed.knowledge.alternatives import attach_alternatives, read_vocabulary
 from tailormed.knowledge.models import IUPAC
 from tailormed.knowledge.sources import SOURCE_BY_NAME, SOURCES, SourceSpec
 
@@ -532,6 +533,11 @@ def compile_sources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     for path in files["cpic-database-export"]:
         cpic.extend(_compile_cpic_export(path))
     drugs = _compile_drugs(guidelines, cpic)
+    names = files["pharmgkb-drug-names"]
+    if len(names) != 1:
+        raise KnowledgeError("expected one PharmGKB drugs.tsv", path=root / "drug_names")
+    vocabulary = read_vocabulary(names[0], [(d["name"], d["rxnorm"]) for d in drugs])
+    alternatives = attach_alternatives(guidelines, vocabulary)
     messages = _read_json(files["pharmcat-report-messages"][0])
 
     _validate_lookup_keys(guidelines, phenotypes, dpwg, genes, root)
@@ -547,6 +553,7 @@ def compile_sources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         "recommendations": sum(len(g["recommendations"]) for g in guidelines),
         "cpic_2022_drugs": len(cpic),
         "drugs": len(drugs),
+        "named_alternatives": alternatives,
     }
     sources = []
     for spec in SOURCES:

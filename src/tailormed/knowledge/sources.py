@@ -99,6 +99,19 @@ SOURCES: tuple[SourceSpec, ...] = (
         licence="CC0 (CPIC)",
     ),
     SourceSpec(
+        name="pharmgkb-drug-names",
+        description=(
+            "PharmGKB drugs.tsv (names and RxNorm identifiers): the vocabulary that reads "
+            "the alternative drugs a recommendation names (knowledge/alternatives.py)"
+        ),
+        path="drug_names",
+        pattern="pharmgkb_drugs_*.tsv.gz",
+        version="2022-07-05",
+        commit="6f5fcd3 (dna-seq/gero-drugs-module)",
+        date="2022-07-05",
+        licence="CC BY-SA 4.0 with PharmGKB's terms (drug_names/PHARMGKB_LICENSE.txt)",
+    ),
+    SourceSpec(
         name="pharmcat-report-messages",
         description="PharmCAT rules for report messages attached to genes and drugs",
         path="pharmcat/reporter",

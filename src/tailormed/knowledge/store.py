@@ -22,6 +22,7 @@ from tailormed.errors import KnowledgeError
 from tailormed.knowledge.build import BUNDLE_NAME, SCHEMA_VERSION
 from tailormed.knowledge.models import (
     AlleleFunction,
+    Alternative,
     Citation,
     DefiningVariant,
     DiplotypePhenotype,
@@ -180,6 +181,7 @@ class KnowledgeBase:
                 dosing_information=r["dosing_information"],
                 alternate_drug=r["alternate_drug"],
                 other_guidance=r["other_guidance"],
+                alternatives=tuple(Alternative(**a) for a in r.get("alternatives") or ()),
             )
             for r in g["recommendations"]
         )

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from tailormed.calling.models import Diplotype, GeneCall
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import DrugReport, Interpretation, MatchedRecommendation
-from tailormed.service.cds import SUMMARY_MAX, Card, cards, draft_orders
+from tailormed.service.cds import (
+    OVERRIDE_REASON_SYSTEM,
+    SUMMARY_MAX,
+    Card,
+    cards,
+    draft_orders,
+    medication_names,
+)
 
 
 def _order(rid: str, code: str | None, display: str) -> dict[str, Any]:
@@ -133,3 +143,48 @@ def test_no_card_for_no_guideline_or_no_change(kb: KnowledgeBase) -> None:
 def test_draft_orders_ignore_other_resources() -> None:
     context = _context({"resource": {"resourceType": "ServiceRequest", "id": "x"}})
     assert draft_orders(context) == []
+
+
+def test_links_are_deduplicated_and_override_reasons_coded(kb: KnowledgeBase) -> None:
+    interp = _interpretation()
+    clopidogrel = interp.drugs[0]
+    second = _rec(
+        "clopidogrel",
+        "CYP2C19",
+        "Poor Metabolizer",
+        "Avoid clopidogrel if possible. Consider an alternative P2Y12 inhibitor.",
+        "Moderate",
+        alternate_drug=True,
+    )  # another population of the same guideline: the same guideline page
+    drugs = (replace(clopidogrel, recommendations=(*clopidogrel.recommendations, second)),)
+    (card,) = cards(
+        _context(_order("103", "32968", "clopidogrel")), replace(interp, drugs=drugs), kb
+    )
+    assert [link.url for link in card.links or []] == [
+        "https://www.pharmgkb.org/guidelineAnnotation/G1"
+    ]
+    assert card.overrideReasons
+    assert all(r.system == OVERRIDE_REASON_SYSTEM and r.display for r in card.overrideReasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "codes", "expected"),
+    [
+        ("clopidogrel 75 MG Oral Tablet", ("32968",), ("clopidogrel",)),
+        ("acetaminophen 300 MG / codeine phosphate 30 MG Oral Tablet", ("993781",), ("codeine",)),
+        ("Paxil 20 mg daily", (), ("paroxetine",)),
+        ("Tylenol with Codeine", (), ("codeine",)),
+        ("unobtainium 5 mg", (), ()),
+    ],
+)
+def test_medication_names(
+    kb: KnowledgeBase, text: str, codes: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    assert medication_names(text, codes, kb) == expected
+
+
+def test_order_select_cards_only_for_selections(kb: KnowledgeBase) -> None:
+    context = _context(_order("1", "32968", "clopidogrel"), _order("2", "2670", "codeine"))
+    context["selections"] = ["MedicationRequest/2"]
+    (card,) = cards(context, _interpretation(), kb)
+    assert "Ultrarapid" in card.summary

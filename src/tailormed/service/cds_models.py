@@ -1,0 +1,222 @@
+"""CDS Hooks 2.0 types and inputs: cards (pydantic, the response), draft orders, and what
+the caller may know about the patient (:class:`CdsPatient`).
+
+:func:`medication_names` is the one place the CDS service resolves medications (order
+codings and texts, medication-list entries).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tailormed.knowledge import KnowledgeBase
+from tailormed.phenotype.phenoconversion import load_inhibitors
+from tailormed.recommend import resolve_medication
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SUMMARY_MAX = 140  # the spec's "<140 characters"
+# Tailormed's code system for the reasons a clinician may give when overriding a card.
+OVERRIDE_REASON_SYSTEM = "https://tailormed.org/fhir/CodeSystem/cds-override-reason"
+
+
+class Coding(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+
+
+class Source(BaseModel):
+    label: str
+    url: str | None = None
+    topic: Coding | None = None
+
+
+class Action(BaseModel):
+    type: Literal["create", "update", "delete"]
+    description: str
+    resourceId: str | None = None
+    resource: dict[str, Any] | None = None
+
+
+class Suggestion(BaseModel):
+    label: str
+    uuid: str
+    isRecommended: bool = False
+    actions: list[Action] = Field(default_factory=list)
+
+
+class Link(BaseModel):
+    label: str
+    url: str
+    type: Literal["absolute", "smart"] = "absolute"
+
+
+class Card(BaseModel):
+    uuid: str
+    summary: str = Field(max_length=SUMMARY_MAX - 1)
+    detail: str | None = None
+    indicator: Literal["info", "warning", "critical"]
+    source: Source
+    suggestions: list[Suggestion] | None = None  # None: not sent (no empty arrays)
+    selectionBehavior: Literal["at-most-one", "any"] | None = None
+    overrideReasons: list[Coding] | None = None
+    links: list[Link] | None = None
+
+    @model_validator(mode="after")
+    def _spec_rules(self) -> Card:
+        if self.suggestions and self.selectionBehavior is None:
+            raise ValueError("suggestions need selectionBehavior")
+        for name in ("suggestions", "overrideReasons", "links"):
+            if getattr(self, name) == []:
+                setattr(self, name, None)
+        return self
+
+
+OVERRIDE_REASONS = [
+    Coding(
+        system=OVERRIDE_REASON_SYSTEM,
+        code="tolerated-before",
+        display="Patient has taken this drug before without problems",
+    ),
+    Coding(system=OVERRIDE_REASON_SYSTEM, code="no-alternative", display="No suitable alternative"),
+    Coding(
+        system=OVERRIDE_REASON_SYSTEM,
+        code="will-monitor",
+        display="Will monitor closely (levels, response, adverse effects)",
+    ),
+    Coding(
+        system=OVERRIDE_REASON_SYSTEM,
+        code="indication-not-covered",
+        display="The guideline's indication does not apply to this patient",
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DraftOrder:
+    """What we need of a draft MedicationRequest."""
+
+    resource_id: str  # "MedicationRequest/<id>"
+    codes: tuple[str, ...]  # RxNorm codes
+    text: str  # display / text of the medication
+    subject: dict[str, Any] | None = None
+    encounter: dict[str, Any] | None = None
+    requester: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CdsMedication:
+    """A medication the interpretation took into account, and where it was listed."""
+
+    text: str  # as written
+    names: tuple[str, ...]  # generic names it resolved to (empty: not recognised)
+    origin: str  # "the record's medication list", "the draft orders", ...
+
+
+@dataclass(frozen=True, slots=True)
+class CdsPatient:
+    """What the caller may know about the patient's results (it words the cards).
+
+    ``access``: ``"full"`` (results the caller may see, or none on file), ``"partial"``
+    (a consent limited to some genes: ``visible_genes``), ``"none"`` (no record the
+    caller may read — unknown id, no consent or a deleted record, told apart nowhere).
+    ``origin`` says where results come from ("on file", "in the prefetched genotypes").
+    ``notes`` are sentences about inputs that were not available (shown on every card).
+    """
+
+    reference: str  # context.patientId
+    access: Literal["full", "partial", "none"] = "full"
+    has_results: bool = True
+    origin: str = "on file"
+    visible_genes: frozenset[str] | None = None
+    medications: tuple[CdsMedication, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def may_see(self, genes: Sequence[str]) -> bool:
+        return self.visible_genes is None or all(g in self.visible_genes for g in genes)
+
+
+# ---------------------------------------------------------------------- medications
+def medication_names(text: str, codes: Sequence[str], kb: KnowledgeBase) -> tuple[str, ...]:
+    """The generic names (knowledge-base drugs, inhibitors) one medication names.
+
+    The one place the CDS service resolves medications (order codings, order text,
+    medication-list entries): an RxNorm code first, then the text as a whole and per
+    ``/``-separated ingredient ("acetaminophen 300 MG / codeine phosphate 30 MG Oral
+    Tablet"), then any knowledge-base drug named as a whole word in the text. Uses
+    :func:`tailormed.recommend.resolve_medication` until the shared resolver replaces it.
+    """
+    names: list[str] = []
+
+    def add(found: str | None) -> None:
+        if found and found not in names:
+            names.append(found)
+
+    for code in codes:
+        add(resolve_medication(f"RxNorm:{code}", kb).name)
+    if names or not text.strip():
+        return tuple(names)
+    parts = [p for p in re.split(r"\s+/\s+|\s*\+\s*", text) if p.strip()]
+    for part in [text, *parts] if len(parts) > 1 else [text]:
+        add(resolve_medication(part, kb).name)
+    if not names:
+        lowered = text.lower()
+        for name in _known_names(kb):
+            if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lowered):
+                add(kb.drug(name).name if _is_kb_drug(kb, name) else name)
+    return tuple(names)
+
+
+@lru_cache(maxsize=8)
+def _known_names(kb: KnowledgeBase) -> tuple[str, ...]:
+    names = {d.name.lower() for d in kb.drugs} | {
+        i.drug.lower() for i in load_inhibitors().inhibitors
+    }
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def _is_kb_drug(kb: KnowledgeBase, name: str) -> bool:
+    return any(d.name.lower() == name for d in kb.drugs)
+
+
+def draft_orders(context: dict[str, Any]) -> list[DraftOrder]:
+    """Draft MedicationRequests from ``context.draftOrders`` (a FHIR Bundle)."""
+    bundle = context.get("draftOrders") or {}
+    orders = []
+    for entry in bundle.get("entry") or []:
+        res = entry.get("resource") or {}
+        if res.get("resourceType") != "MedicationRequest":
+            continue
+        concept = res.get("medicationCodeableConcept") or {}
+        codes = tuple(
+            str(c["code"])
+            for c in concept.get("coding") or []
+            if c.get("code") and (c.get("system") or RXNORM) == RXNORM
+        )
+        text = concept.get("text") or " ".join(
+            c.get("display") or "" for c in concept.get("coding") or []
+        )
+        orders.append(
+            DraftOrder(
+                resource_id=f"MedicationRequest/{res.get('id', '')}",
+                codes=codes,
+                text=text.strip(),
+                subject=_reference(res.get("subject")),
+                encounter=_reference(res.get("encounter")),
+                requester=_reference(res.get("requester")),
+            )
+        )
+    return orders
+
+
+def _reference(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, dict) and isinstance(value.get("reference"), str):
+        return {"reference": value["reference"]}
+    return None

@@ -277,3 +277,10 @@ def test_results_combine_across_uploads_per_gene(svc: Svc) -> None:
     assert (
         "CYP2C19: an earlier result reported *2/*2; the newer *1/*1 is used" in (codeine["detail"])
     )
+
+
+def test_discovery_documents_medications_prefetch_and_no_access_behaviour(svc: Svc) -> None:
+    for service in svc.get("/cds-services", svc.clin_a).json()["services"]:
+        assert "{{context.patientId}}" in service["prefetch"]["pgxMedications"]
+        assert "no result available to you" in service["usageRequirements"]
+        assert OVERRIDE_REASON_SYSTEM in service["usageRequirements"]

@@ -167,23 +167,24 @@ def medication_names(text: str, codes: Sequence[str], kb: KnowledgeBase) -> tupl
     for part in [text, *parts] if len(parts) > 1 else [text]:
         add(resolve_medication(part, kb).name)
     if not names:
-        lowered = text.lower()
-        for name in _known_names(kb):
-            if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lowered):
-                add(kb.drug(name).name if _is_kb_drug(kb, name) else name)
+        canonical = _known_names(kb)
+        for m in _name_pattern(kb).finditer(text.lower()):
+            add(canonical[m.group(1)])
     return tuple(names)
 
 
 @lru_cache(maxsize=8)
-def _known_names(kb: KnowledgeBase) -> tuple[str, ...]:
-    names = {d.name.lower() for d in kb.drugs} | {
-        i.drug.lower() for i in load_inhibitors().inhibitors
-    }
-    return tuple(sorted(names, key=len, reverse=True))
+def _known_names(kb: KnowledgeBase) -> dict[str, str]:
+    """Lower-case name → the name as the knowledge base (else the inhibitor list) has it."""
+    names = {i.drug.lower(): i.drug for i in load_inhibitors().inhibitors}
+    names.update({d.name.lower(): d.name for d in kb.drugs})
+    return names
 
 
-def _is_kb_drug(kb: KnowledgeBase, name: str) -> bool:
-    return any(d.name.lower() == name for d in kb.drugs)
+@lru_cache(maxsize=8)
+def _name_pattern(kb: KnowledgeBase) -> re.Pattern[str]:
+    names = sorted(_known_names(kb), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])")
 
 
 def draft_orders(context: dict[str, Any]) -> list[DraftOrder]:

@@ -12,6 +12,7 @@ from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import DrugReport, Interpretation, MatchedRecommendation
 from tailormed.service.cds import (
     OVERRIDE_REASON_SYSTEM,
+    RXNORM,
     SUMMARY_MAX,
     Card,
     cards,
@@ -188,3 +189,25 @@ def test_order_select_cards_only_for_selections(kb: KnowledgeBase) -> None:
     context["selections"] = ["MedicationRequest/2"]
     (card,) = cards(context, _interpretation(), kb)
     assert "Ultrarapid" in card.summary
+
+
+def test_draft_order_with_a_contained_medication() -> None:
+    resource = {
+        "resourceType": "MedicationRequest",
+        "id": "9",
+        "contained": [
+            {
+                "resourceType": "Medication",
+                "id": "med",
+                "code": {"coding": [{"system": RXNORM, "code": "2670", "display": "codeine"}]},
+            }
+        ],
+        "medicationReference": {"reference": "#med"},
+        "subject": {"reference": "Patient/p1"},
+    }
+    (order,) = draft_orders(_context({"resource": resource}))
+    assert (order.resource_id, order.codes, order.text) == (
+        "MedicationRequest/9",
+        ("2670",),
+        "codeine",
+    )

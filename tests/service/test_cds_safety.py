@@ -125,6 +125,10 @@ def test_prefetched_medication_list_counts_for_phenoconversion(svc: Svc) -> None
     (card,) = cards_of(svc, SIGN, body)
     assert card["indicator"] == "critical" and "paroxetine" in card["summary"]
     assert "the EHR's medication list" in card["detail"]
+    assert "sent no medication list" not in card["detail"]
+    prefetch["pgxMedications"] = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+    body = hook_request("order-sign", "ehr-9", CODEINE, prefetch=prefetch)
+    assert cards_of(svc, SIGN, body) == []  # an empty list: nothing phenoconverts
     del prefetch["pgxMedications"]
     assert (
         cards_of(svc, SIGN, hook_request("order-sign", "ehr-9", CODEINE, prefetch=prefetch)) == []

@@ -195,26 +195,37 @@ def draft_orders(context: dict[str, Any]) -> list[DraftOrder]:
         res = entry.get("resource") or {}
         if res.get("resourceType") != "MedicationRequest":
             continue
-        concept = res.get("medicationCodeableConcept") or {}
-        codes = tuple(
-            str(c["code"])
-            for c in concept.get("coding") or []
-            if c.get("code") and (c.get("system") or RXNORM) == RXNORM
-        )
-        text = concept.get("text") or " ".join(
-            c.get("display") or "" for c in concept.get("coding") or []
-        )
+        text, codes = medication_of(res)
         orders.append(
             DraftOrder(
                 resource_id=f"MedicationRequest/{res.get('id', '')}",
                 codes=codes,
-                text=text.strip(),
+                text=text,
                 subject=_reference(res.get("subject")),
                 encounter=_reference(res.get("encounter")),
                 requester=_reference(res.get("requester")),
             )
         )
     return orders
+
+
+def medication_of(resource: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """``(text, RxNorm codes)`` of a MedicationRequest / MedicationStatement: its
+    ``medicationCodeableConcept``, or the code of a contained Medication it references."""
+    concept = resource.get("medicationCodeableConcept")
+    ref = (resource.get("medicationReference") or {}).get("reference")
+    if not isinstance(concept, dict) and isinstance(ref, str) and ref.startswith("#"):
+        for contained in resource.get("contained") or []:
+            if isinstance(contained, dict) and contained.get("id") == ref[1:]:
+                concept = contained.get("code")
+    if not isinstance(concept, dict):
+        return "", ()
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    codes = tuple(
+        str(c["code"]) for c in codings if c.get("code") and (c.get("system") or RXNORM) == RXNORM
+    )
+    text = concept.get("text") or " ".join(str(c.get("display") or "") for c in codings)
+    return str(text).strip(), codes
 
 
 def _reference(value: Any) -> dict[str, Any] | None:

@@ -53,7 +53,13 @@ from tailormed.record.access import Access, operation
 from tailormed.record.models import Medication, Result
 from tailormed.record.results import limit_calls
 from tailormed.service.auth import Caller
-from tailormed.service.cds import CdsMedication, CdsPatient, DraftOrder, medication_names
+from tailormed.service.cds_models import (
+    CdsMedication,
+    CdsPatient,
+    DraftOrder,
+    medication_names,
+    medication_of,
+)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -157,25 +163,19 @@ def prefetched_genotypes(prefetch: dict[str, Any] | None, patient: str) -> dict[
 def prefetched_medications(
     prefetch: dict[str, Any] | None, patient: str
 ) -> list[tuple[str, tuple[str, ...]]] | None:
-    """``(text, RxNorm codes)`` of the active medications in ``pgxMedications``, or None."""
+    """``(text, RxNorm codes)`` of the active medications in ``pgxMedications`` (empty when
+    the EHR sent an empty list), or None when it sent none."""
     kinds = ("MedicationRequest", "MedicationStatement")
     found = _prefetched(prefetch, PREFETCH_MEDICATIONS, patient, kinds)
     if found is None:
-        return None
+        return None if (prefetch or {}).get(PREFETCH_MEDICATIONS) is None else []
     out = []
     for res in found:
         if res.get("status") not in (None, "active", "on-hold", "intended"):
             continue
-        concept = res.get("medicationCodeableConcept") or {}
-        codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
-        codes = tuple(
-            str(c["code"])
-            for c in codings
-            if c.get("code") and c.get("system") == "http://www.nlm.nih.gov/research/umls/rxnorm"
-        )
-        text = concept.get("text") or " ".join(str(c.get("display") or "") for c in codings)
-        if text.strip() or codes:
-            out.append((text.strip() or f"RxNorm:{codes[0]}", codes))
+        text, codes = medication_of(res)
+        if text or codes:
+            out.append((text or f"RxNorm:{codes[0]}", codes))
     return out
 
 

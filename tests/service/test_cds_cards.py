@@ -211,3 +211,26 @@ def test_draft_order_with_a_contained_medication() -> None:
         ("2670",),
         "codeine",
     )
+
+
+def test_interpretation_for_the_ordered_drugs_equals_the_full_one(kb: KnowledgeBase) -> None:
+    # the CDS builds only the ordered drugs' reports (and their alternatives'): each must
+    # be the report the full interpretation (the report's) holds
+    from tailormed.calling import CallOptions, call_files
+    from tailormed.pipeline import example_path, read_factors
+    from tailormed.recommend import build_interpretation
+
+    callset = call_files([example_path("example-patient.vcf")], kb, CallOptions())
+    calls = [
+        *callset.for_sample(callset.samples[0]),
+        GeneCall("x", "CYP2D6", (Diplotype.of("*1", "*1"),), False, source="outside"),
+    ]
+    meds = ("paroxetine", "codeine", "amiodarone")
+    factors = read_factors(example_path("example-factors.json"))
+    full = build_interpretation(calls, kb, medications=meds, factors=factors)
+    some = ("codeine", "clopidogrel", "warfarin", "prasugrel", "citalopram")
+    part = build_interpretation(calls, kb, medications=meds, factors=factors, drugs=some)
+    assert [d.drug for d in part.drugs] == ["citalopram", "clopidogrel", "codeine", "warfarin"]
+    for report in part.drugs:
+        assert report == full.drug(report.drug)
+    assert part.phenotypes == full.phenotypes and part.limitations == full.limitations

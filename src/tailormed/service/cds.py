@@ -77,6 +77,7 @@ __all__ = [
     "card_for",
     "cards",
     "draft_orders",
+    "drugs_for_cards",
     "medication_names",
 ]
 
@@ -111,6 +112,28 @@ def cards(
             if card is not None:
                 out.append(card)
     return out
+
+
+def drugs_for_cards(orders: Sequence[DraftOrder], kb: KnowledgeBase) -> frozenset[str]:
+    """Every drug :func:`cards` may look up for these orders: the ordered knowledge-base
+    drugs and every alternative their guidelines name (the interpretation may be built
+    for these only)."""
+    out: set[str] = set()
+    for order in orders:
+        for name in medication_names(order.text, order.codes, kb):
+            out.add(name.lower())
+            out.update(_alternatives_of(kb, name.lower()))
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1024)
+def _alternatives_of(kb: KnowledgeBase, drug: str) -> frozenset[str]:
+    return frozenset(
+        a.drug.lower()
+        for g in kb.guidelines_for(drug)
+        for r in g.recommendations
+        for a in r.alternatives
+    )
 
 
 def card_for(

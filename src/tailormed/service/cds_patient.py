@@ -26,7 +26,8 @@ only phenoconversion by drugs named *in the request itself* can still apply.
 **Speed.** Per process, in memory: the decoded calls and factors of the stored results
 (by their ids and the caller's view of them; results never change), the record id of an
 external id (a stale one, after an erasure, is dropped and looked up again), and the
-built interpretation (by knowledge-base version, those inputs and the medication names),
+built interpretation (by knowledge-base version, those inputs and the medication names;
+only the ordered drugs' reports and their alternatives' are built),
 so a repeated order check costs the consent check, two small queries and the audit
 append. Every call still authenticates, checks consent and is audited.
 """
@@ -53,6 +54,7 @@ from tailormed.record.access import Access, operation
 from tailormed.record.models import Medication, Result
 from tailormed.record.results import limit_calls
 from tailormed.service.auth import Caller
+from tailormed.service.cds import drugs_for_cards
 from tailormed.service.cds_models import (
     CdsMedication,
     CdsPatient,
@@ -339,11 +341,12 @@ def interpret(
             "The EHR sent no medication list (pgxMedications prefetch), so only the draft "
             "orders were checked for interacting drugs.",
         )
-    key = (kb.version, *inputs.key, "|", *names)
+    drugs = tuple(sorted(drugs_for_cards(orders, kb)))
+    key = (kb.version, *inputs.key, "|", *names, "|", *drugs)
     interpretation = _interpretations.get(key)
     if interpretation is None:
         interpretation = build_interpretation(
-            inputs.calls, kb, medications=names, factors=inputs.factors
+            inputs.calls, kb, medications=names, factors=inputs.factors, drugs=drugs
         )
         _interpretations.put(key, interpretation)
     patient = replace(inputs.patient, reference=reference, medications=tuple(listed), notes=notes)

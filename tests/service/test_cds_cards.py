@@ -234,3 +234,20 @@ def test_interpretation_for_the_ordered_drugs_equals_the_full_one(kb: KnowledgeB
     for report in part.drugs:
         assert report == full.drug(report.drug)
     assert part.phenotypes == full.phenotypes and part.limitations == full.limitations
+
+
+def test_phenoconversion_without_a_genotype_says_so(kb: KnowledgeBase) -> None:
+    # CYP2D6 never tested, paroxetine (strong inhibitor) on the list: poor-metabolizer-like
+    # whatever the genotype, so CPIC "avoid codeine"; the card must not claim the genotype
+    # alone gives the same advice
+    from tailormed.recommend import build_interpretation
+    from tailormed.service.cds import CdsMedication, CdsPatient
+
+    interp = build_interpretation([], kb, medications=("codeine", "paroxetine"))
+    paxil = CdsMedication("Paxil 20 mg", ("paroxetine",), "the record's medication list")
+    patient = CdsPatient("p1", has_results=False, medications=(paxil,))
+    (card,) = cards(_context(_order("1", "2670", "codeine 30 mg")), interp, kb, patient)
+    assert card.indicator == "critical"
+    assert "phenoconverted by paroxetine" in card.summary
+    assert "no usable genotype result for CYP2D6" in (card.detail or "")
+    assert "the same recommendation" not in (card.detail or "")

@@ -475,7 +475,11 @@ def _phenoconversion_lines(report: DrugReport, patient: CdsPatient) -> list[str]
     for r in report.genotype_recommendations:
         lines.append(f"- {r.source} — {_phenotypes_long(r)}: {key_sentence(r.text)}")
     if not report.genotype_recommendations:
-        lines.append("- the same recommendation.")
+        lines.append(
+            "- no recommendation (no usable genotype result for "
+            f"{_join(sorted({g for r in converted for g in r.genes}))}): the inhibitor "
+            "sets the phenotype whatever the genotype."
+        )
     lines.append("")
     return lines
 

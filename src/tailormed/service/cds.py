@@ -11,9 +11,9 @@ this module turns it into cards, one per draft order and guideline drug:
   ``critical`` for a Strong "avoid"; the phenotype (marked when phenoconverted, with
   the medication that caused it and where it was listed), the advice sentence the report
   leads with, the full recommendations, computed doses; suggestions "cancel the order"
-  and, per alternative the guideline names (knowledge base, :mod:`tailormed.knowledge.
-  alternatives`), "create a draft MedicationRequest for it and delete this order"
-  (``selectionBehavior`` ``at-most-one``);
+  and, per alternative the guideline names (read into the knowledge base by
+  :mod:`tailormed.knowledge.alternatives`), "create a draft MedicationRequest for it and
+  delete this order" (``selectionBehavior`` ``at-most-one``);
 * **computed dose** (warfarin's IWPC + CPIC 2017 dose, or a non-standard % dose): an
   ``info`` card with the dose, or saying which clinical factors are missing;
 * **no usable result** for a guideline drug: an ``info`` card "consider testing

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_service.py [--clients 50] [--requests 1500]
         [--seconds 15] [--paced-rate 0.5] [--paced-seconds 10] [--workers 2]
-        [--backends sqlite,postgresql] [--json out.json]
+        [--patients 1] [--backends sqlite,postgresql] [--json out.json]
 
 Per backend (SQLite in a temp folder; PostgreSQL at 127.0.0.1:5432, database ``test``,
 in a throwaway schema, when the server answers): seed one patient (external id
@@ -18,6 +18,11 @@ stored result under consent, writes two audit events and builds a card):
   mostly queueing: with N clients it is about N / throughput.
 * **paced**: every client sends ``--paced-rate`` requests per second (at random phase)
   for ``--paced-seconds``: a busy hospital's order rate, where latency is service time.
+
+With ``--patients N`` the same result is stored for N patients (``BENCH-1`` …
+``BENCH-N``) and each request picks one at random, so most requests are a patient's
+first: the cold path (stored results decoded, the interpretation built with the draft
+orders) instead of the per-process caches.
 
 Prints p50 / p90 / p99 / max latency and throughput per backend and load. The target is
 p99 < 100 ms. Every request and the server stop by themselves; nothing leaves loopback.
@@ -101,14 +106,15 @@ def database(backend: str) -> Iterator[str]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def seed(url: str) -> Seeded:
-    """One consented patient with a stored result, and the clinician token of the EHR."""
+def seed(url: str, patients: int = 1) -> Seeded:
+    """Consented patients with a stored result, and the clinician token of the EHR."""
     from tailormed.calling import CallOptions, call_files
     from tailormed.knowledge import load_kb
     from tailormed.pipeline import example_path
     from tailormed.recommend import build_interpretation
     from tailormed.record import (
         Keyring,
+        Purpose,
         UploadInfo,
         add_result,
         bootstrap_admin,
@@ -128,19 +134,20 @@ def seed(url: str) -> Seeded:
     try:
         with session_factory(engine)() as s:
             admin, _ = bootstrap_admin(s)
-            op = "operations"
+            op: Purpose = "operations"
             _clin, token = create_user(
                 s, admin.actor, op, role="clinician", organisation="bench-hospital"
             )
-            patient = create_patient(
-                s, admin.actor, op, display_name="Bench", external_id="BENCH-1"
-            )
-            puser, _ = create_user(s, admin.actor, op, role="patient", patient_id=patient.id)
-            grant_consent(
-                s, puser.actor, "treatment", patient.id, grantee_organisation="bench-hospital"
-            )
             info = UploadInfo("vcf", "0" * 64, vcf.stat().st_size, vcf.name)
-            add_result(s, puser.actor, "treatment", patient.id, interpretation, info)
+            for n in range(1, patients + 1):
+                patient = create_patient(
+                    s, admin.actor, op, display_name="Bench", external_id=f"BENCH-{n}"
+                )
+                puser, _ = create_user(s, admin.actor, op, role="patient", patient_id=patient.id)
+                grant_consent(
+                    s, puser.actor, "treatment", patient.id, grantee_organisation="bench-hospital"
+                )
+                add_result(s, puser.actor, "treatment", patient.id, interpretation, info)
     finally:
         engine.dispose()
     return Seeded(url, base64.b64encode(key).decode(), token)
@@ -251,6 +258,7 @@ async def _load(
     total: int,
     seconds: float,
     rate: float | None,
+    patients: int = 1,
 ) -> Run:
     latencies: list[float] = []
     problems: list[str] = []
@@ -271,7 +279,8 @@ async def _load(
                 sent += 1
                 began = time.monotonic()
                 try:
-                    r = await http.post(url, json=order_sign("BENCH-1"))
+                    mrn = f"BENCH-{random.randint(1, patients)}"
+                    r = await http.post(url, json=order_sign(mrn))
                     ok = r.status_code == 200 and len(r.json()["cards"]) == 1
                     if not ok:
                         problems.append(f"HTTP {r.status_code}: {r.text[:200]}")
@@ -295,19 +304,21 @@ async def _load(
 
 def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     with database(backend) as url:
-        seeded = seed(url)
+        seeded = seed(url, args.patients)
         with server(seeded, args.workers) as base:
             asyncio.run(_load(base, seeded.clinician_token, 4, total=40, seconds=10, rate=None))
             saturation = asyncio.run(
                 _load(
                     base, seeded.clinician_token, args.clients,
                     total=args.requests, seconds=args.seconds, rate=None,
+                    patients=args.patients,
                 )
             )  # fmt: skip
             paced = asyncio.run(
                 _load(
                     base, seeded.clinician_token, args.clients,
                     total=10**9, seconds=args.paced_seconds, rate=args.paced_rate,
+                    patients=args.patients,
                 )
             )  # fmt: skip
     return {"saturation": saturation.summary(), "paced": paced.summary()}
@@ -321,6 +332,9 @@ def main() -> None:
     parser.add_argument("--paced-rate", type=float, default=0.5, help="requests/s per client")
     parser.add_argument("--paced-seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--patients", type=int, default=1, help="seeded patients; requests pick one at random"
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
@@ -335,8 +349,8 @@ def main() -> None:
         results[backend]["elapsed_s"] = round(time.monotonic() - began, 1)
 
     print(
-        f"CDS Hooks order-sign, {args.clients} clients, {args.workers} uvicorn worker(s); "
-        f"paced = {args.paced_rate:g} req/s per client"
+        f"CDS Hooks order-sign, {args.clients} clients, {args.workers} uvicorn worker(s), "
+        f"{args.patients} patient(s); paced = {args.paced_rate:g} req/s per client"
     )
     head = f"{'backend':<11} {'load':<11} {'n':>6} {'err':>4} {'p50 ms':>7} {'p90 ms':>7} "
     print(head + f"{'p99 ms':>7} {'max ms':>7} {'req/s':>7}")

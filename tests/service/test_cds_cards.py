@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from tailormed.calling.models import Diplotype, GeneCall
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import DrugReport, Interpretation, MatchedRecommendation
-from tailormed.service.cds import SUMMARY_MAX, Card, cards, draft_orders
+from tailormed.service.cds import (
+    OVERRIDE_REASON_SYSTEM,
+    RXNORM,
+    SUMMARY_MAX,
+    Card,
+    cards,
+    draft_orders,
+    medication_names,
+)
 
 
 def _order(rid: str, code: str | None, display: str) -> dict[str, Any]:
@@ -133,3 +144,110 @@ def test_no_card_for_no_guideline_or_no_change(kb: KnowledgeBase) -> None:
 def test_draft_orders_ignore_other_resources() -> None:
     context = _context({"resource": {"resourceType": "ServiceRequest", "id": "x"}})
     assert draft_orders(context) == []
+
+
+def test_links_are_deduplicated_and_override_reasons_coded(kb: KnowledgeBase) -> None:
+    interp = _interpretation()
+    clopidogrel = interp.drugs[0]
+    second = _rec(
+        "clopidogrel",
+        "CYP2C19",
+        "Poor Metabolizer",
+        "Avoid clopidogrel if possible. Consider an alternative P2Y12 inhibitor.",
+        "Moderate",
+        alternate_drug=True,
+    )  # another population of the same guideline: the same guideline page
+    drugs = (replace(clopidogrel, recommendations=(*clopidogrel.recommendations, second)),)
+    (card,) = cards(
+        _context(_order("103", "32968", "clopidogrel")), replace(interp, drugs=drugs), kb
+    )
+    assert [link.url for link in card.links or []] == [
+        "https://www.pharmgkb.org/guidelineAnnotation/G1"
+    ]
+    assert card.overrideReasons
+    assert all(r.system == OVERRIDE_REASON_SYSTEM and r.display for r in card.overrideReasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "codes", "expected"),
+    [
+        ("clopidogrel 75 MG Oral Tablet", ("32968",), ("clopidogrel",)),
+        ("acetaminophen 300 MG / codeine phosphate 30 MG Oral Tablet", ("993781",), ("codeine",)),
+        ("Paxil 20 mg daily", (), ("paroxetine",)),
+        ("Tylenol with Codeine", (), ("codeine",)),
+        ("unobtainium 5 mg", (), ()),
+    ],
+)
+def test_medication_names(
+    kb: KnowledgeBase, text: str, codes: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    assert medication_names(text, codes, kb) == expected
+
+
+def test_order_select_cards_only_for_selections(kb: KnowledgeBase) -> None:
+    context = _context(_order("1", "32968", "clopidogrel"), _order("2", "2670", "codeine"))
+    context["selections"] = ["MedicationRequest/2"]
+    (card,) = cards(context, _interpretation(), kb)
+    assert "Ultrarapid" in card.summary
+
+
+def test_draft_order_with_a_contained_medication() -> None:
+    resource = {
+        "resourceType": "MedicationRequest",
+        "id": "9",
+        "contained": [
+            {
+                "resourceType": "Medication",
+                "id": "med",
+                "code": {"coding": [{"system": RXNORM, "code": "2670", "display": "codeine"}]},
+            }
+        ],
+        "medicationReference": {"reference": "#med"},
+        "subject": {"reference": "Patient/p1"},
+    }
+    (order,) = draft_orders(_context({"resource": resource}))
+    assert (order.resource_id, order.codes, order.text) == (
+        "MedicationRequest/9",
+        ("2670",),
+        "codeine",
+    )
+
+
+def test_interpretation_for_the_ordered_drugs_equals_the_full_one(kb: KnowledgeBase) -> None:
+    # the CDS builds only the ordered drugs' reports (and their alternatives'): each must
+    # be the report the full interpretation (the report's) holds
+    from tailormed.calling import CallOptions, call_files
+    from tailormed.pipeline import example_path, read_factors
+    from tailormed.recommend import build_interpretation
+
+    callset = call_files([example_path("example-patient.vcf")], kb, CallOptions())
+    calls = [
+        *callset.for_sample(callset.samples[0]),
+        GeneCall("x", "CYP2D6", (Diplotype.of("*1", "*1"),), False, source="outside"),
+    ]
+    meds = ("paroxetine", "codeine", "amiodarone")
+    factors = read_factors(example_path("example-factors.json"))
+    full = build_interpretation(calls, kb, medications=meds, factors=factors)
+    some = ("codeine", "clopidogrel", "warfarin", "prasugrel", "citalopram")
+    part = build_interpretation(calls, kb, medications=meds, factors=factors, drugs=some)
+    assert [d.drug for d in part.drugs] == ["citalopram", "clopidogrel", "codeine", "warfarin"]
+    for report in part.drugs:
+        assert report == full.drug(report.drug)
+    assert part.phenotypes == full.phenotypes and part.limitations == full.limitations
+
+
+def test_phenoconversion_without_a_genotype_says_so(kb: KnowledgeBase) -> None:
+    # CYP2D6 never tested, paroxetine (strong inhibitor) on the list: poor-metabolizer-like
+    # whatever the genotype, so CPIC "avoid codeine"; the card must not claim the genotype
+    # alone gives the same advice
+    from tailormed.recommend import build_interpretation
+    from tailormed.service.cds import CdsMedication, CdsPatient
+
+    interp = build_interpretation([], kb, medications=("codeine", "paroxetine"))
+    paxil = CdsMedication("Paxil 20 mg", ("paroxetine",), "the record's medication list")
+    patient = CdsPatient("p1", has_results=False, medications=(paxil,))
+    (card,) = cards(_context(_order("1", "2670", "codeine 30 mg")), interp, kb, patient)
+    assert card.indicator == "critical"
+    assert "phenoconverted by paroxetine" in card.summary
+    assert "no usable genotype result for CYP2D6" in (card.detail or "")
+    assert "the same recommendation" not in (card.detail or "")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tailormed.errors import KnowledgeError
+from tailormed.knowledge.alternatives import attach_alternatives, read_vocabulary
 from tailormed.knowledge.curated import (
     compile_dose_tables,
     compile_inhibitors,
@@ -389,6 +390,11 @@ def compile_sources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     for path in files["cpic-database-export"]:
         cpic.extend(_compile_cpic_export(path))
     drugs = _compile_drugs(guidelines, cpic)
+    names = files["pharmgkb-drug-names"]
+    if len(names) != 1:
+        raise KnowledgeError("expected one PharmGKB drugs.tsv", path=root / "drug_names")
+    vocabulary = read_vocabulary(names[0], [(d["name"], d["rxnorm"]) for d in drugs])
+    alternatives = attach_alternatives(guidelines, vocabulary)
     messages = _read_json(files["pharmcat-report-messages"][0])
 
     curated = {
@@ -442,6 +448,7 @@ def compile_sources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         "medication_names": len(drug_names["names"]),
         "medication_ingredients": len(drug_names["ingredients"]),
         "inhibitors": len(inhibitors["inhibitors"]),
+        "named_alternatives": alternatives,
     }
     sources = []
     for spec in SOURCES:

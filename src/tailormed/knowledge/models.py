@@ -230,6 +230,15 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Alternative:
+    """A drug a recommendation names as an alternative (:mod:`.alternatives`)."""
+
+    drug: str
+    rxnorm: str | None
+    sentence: str  # the sentence of the recommendation that names it
+
+
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     """One guideline recommendation, selected by an exact gene → lookup-key match.
 
@@ -251,6 +260,7 @@ class Recommendation:
     dosing_information: bool
     alternate_drug: bool
     other_guidance: bool
+    alternatives: tuple[Alternative, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,8 @@ SOURCES: tuple[SourceSpec, ...] = (
         name="pharmgkb-drug-names",
         description=(
             "PharmGKB drugs.tsv: generic names, trade names, brand mixtures and RxNorm "
-            "ingredient ids, used to read medication lists (drug classes left out)"
+            "ingredient ids, used to read medication lists (drug classes left out) and the "
+            "alternative drugs a recommendation names (knowledge/alternatives.py)"
         ),
         path="drug_names",
         pattern="pharmgkb_drugs_*.tsv.gz",

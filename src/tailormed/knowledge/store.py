@@ -29,6 +29,7 @@ from tailormed.knowledge.medicines import (
 )
 from tailormed.knowledge.models import (
     AlleleFunction,
+    Alternative,
     Citation,
     DefiningVariant,
     DiplotypePhenotype,
@@ -198,6 +199,7 @@ class KnowledgeBase:
                 dosing_information=r["dosing_information"],
                 alternate_drug=r["alternate_drug"],
                 other_guidance=r["other_guidance"],
+                alternatives=tuple(Alternative(**a) for a in r.get("alternatives") or ()),
             )
             for r in g["recommendations"]
         )

@@ -32,7 +32,7 @@ Steps (each in its own module):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tailormed.calling.models import GeneCall
@@ -61,14 +61,24 @@ def build_interpretation(
     *,
     medications: Sequence[str] = (),
     factors: PatientFactors = PatientFactors(),  # noqa: B008 (frozen, immutable default)
+    drugs: Collection[str] | None = None,
 ) -> Interpretation:
-    """One sample's interpretation: phenotypes, a :class:`DrugReport` per KB drug, limitations."""
+    """One sample's interpretation: phenotypes, a :class:`DrugReport` per KB drug, limitations.
+
+    ``drugs`` limits the drug reports to those drugs (each built exactly as in the full
+    interpretation; the CDS service needs only the ordered drugs and their alternatives).
+    """
     calls = _first_per_gene(calls)
     sample = calls[0].sample if calls else ""
     meds = tuple(m.strip() for m in medications if m.strip())
     resolved = resolve_all(meds, kb)
     ctx = _Context(kb, sample, calls, resolved, factors)
-    reports = tuple(_drug_report(ctx, drug) for drug in kb.drugs)
+    wanted = None if drugs is None else {d.lower() for d in drugs}
+    reports = tuple(
+        _drug_report(ctx, drug)
+        for drug in kb.drugs
+        if wanted is None or drug.name.lower() in wanted
+    )
     return Interpretation(
         sample=sample,
         kb_version=kb.version,

@@ -1,9 +1,11 @@
 """CDS Hooks 2.0: discovery, the ``order-select`` / ``order-sign`` services and feedback.
 
-* ``GET /cds-services``: the two services, each with the prefetch template
-  ``pgxGenotypes`` (the patient's Genotype observations, LOINC 84413-4);
-* ``POST /cds-services/{id}``: a validated hook request → ``{"cards": [...]}`` from
-  :func:`tailormed.service.cds.cards`;
+* ``GET /cds-services``: the two services, each with the prefetch templates
+  ``pgxGenotypes`` (the patient's Genotype observations, LOINC 84413-4) and
+  ``pgxMedications`` (their active MedicationRequests);
+* ``POST /cds-services/{id}``: a validated hook request → ``{"cards": [...]}``: the
+  patient's inputs (:mod:`.cds_patient`), one interpretation built like the reports',
+  cards from it (:mod:`.cds`);
 * ``POST /cds-services/{id}/feedback``: card outcomes, audited.
 
 **Who calls.** The CDS client (the EHR) authenticates with a Tailormed bearer token of a
@@ -14,57 +16,44 @@ account. That account is the actor for consent and audit. ``context.userId`` (th
 ``Practitioner/…``) is validated but not trusted for authorisation: the EHR vouches for
 its user, Tailormed for the token.
 
-**Where the genotypes come from.**
+**Where the genotypes come from.** ``prefetch.pgxGenotypes`` when the client sent a
+Bundle with Observations (every subject must be ``Patient/<context.patientId>``; nothing
+is stored, no consent is needed: the EHR disclosed its own data), else the newest stored
+result of the patient whose *external id* (MRN / EHR Patient id) is
+``context.patientId`` (a Tailormed record UUID works too), read under the token user's
+consent together with the record's active medications and stored clinical factors.
 
-1. ``prefetch.pgxGenotypes`` when the client sent a Bundle with Observations: imported
-   with :func:`tailormed.fhir.import_bundle` and interpreted transiently (nothing is
-   stored); every Observation's subject must be ``Patient/<context.patientId>``. The
-   call is audited as action ``cds`` on entity ``prefetch`` (no record is read, so no
-   consent is needed: the EHR disclosed its own data to us).
-2. Otherwise (key absent or ``null``, or an empty searchset) the newest stored result of
-   the patient whose *external id* (MRN / EHR Patient id) is ``context.patientId`` (a
-   Tailormed record UUID works too), read under the token user's consent in one
-   :func:`~tailormed.record.access.operation` audited as action ``cds`` on ``result``
-   (the rules of ``list_results(..., audit_action="cds")``, for the newest result only).
+**No result, no consent, unknown or deleted patient** (see the README's CDS section).
+Never an empty answer for an ordered drug that has a CPIC/DPWG guideline:
 
-**Speed.** An EHR calls on every order, so the hot path avoids repeated work, in
-memory, per process: the decoded interpretation of a stored result (results never
-change; the key includes the reader's consent scope), the record id of an external id
-(a stale one, after an erasure, is dropped and looked up again), and the interpretation
-of prefetched genotypes. Every call still authenticates, checks consent and is audited.
+* the caller may read the record and it holds no usable result for the drug's genes:
+  an ``info`` card "no pharmacogenomic result on file: consider testing <genes>";
+* the record exists but the consent does not cover those genes: an ``info`` card
+  "no <gene> result available to you (not tested, or not covered by the consent)";
+* the caller may not read any record under this id — no consent, no such patient, or a
+  deleted record: one ``info`` card per guideline drug, "no pharmacogenomic result
+  available to you … consider testing", *identical in all three cases* (only the random
+  card uuids differ), so the answer never tells whether Tailormed holds the patient.
+  The refusal is in the audit log. A 403 or 404 would be such an oracle, and an EHR
+  shows an error to nobody, so an empty or error answer would look like "no advice".
 
-**No consent, unknown patient, no result.** The answer is ``200 {"cards": []}`` in all
-three cases, the same bytes, so the response never tells whether the patient exists or
-has results (the refusal is in the audit log). The spec asks for an empty card list
-when a service has no guidance; a 403 would tell an EHR that Tailormed holds the
-patient. We never fetch from ``fhirServer`` (no outbound calls), so we never need 412.
-A missing or bad bearer token is 401, a non-clinician token 403, a malformed request 422.
+Drugs without a CPIC/DPWG guideline get no card. We never fetch from ``fhirServer`` (no
+outbound calls), so we never answer 412. A missing or bad bearer token is 401, a
+non-clinician token 403, a malformed request 422.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
-from threading import Lock
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tailormed.errors import InputError
-from tailormed.fhir import import_bundle
-from tailormed.knowledge import KnowledgeBase
-from tailormed.recommend import Interpretation, build_interpretation
-from tailormed.record import (
-    AuthorizationError,
-    NotFoundError,
-    find_patient,
-)
+from tailormed.record import NotFoundError
 from tailormed.record.access import operation
-from tailormed.record.models import Result
-from tailormed.record.results import limit_interpretation
+from tailormed.service import cds_patient
 from tailormed.service.auth import (
     Caller,
     SessionDep,
@@ -72,19 +61,32 @@ from tailormed.service.auth import (
     cds_caller,
     require_cds_clinician,
 )
-from tailormed.service.cds import Action, Card, cards
+from tailormed.service.cds import OVERRIDE_REASON_SYSTEM, Action, Card, cards, draft_orders
+from tailormed.service.cds_patient import (
+    GENOTYPE_QUERY,
+    MEDICATION_QUERY,
+    PREFETCH_GENOTYPES,
+    PREFETCH_MEDICATIONS,
+)
 
-K = TypeVar("K")
-V = TypeVar("V")
 router = APIRouter(tags=["CDS Hooks"])
 
-PREFETCH_KEY = "pgxGenotypes"
-GENOTYPE_QUERY = "Observation?patient={{context.patientId}}&code=http://loinc.org|84413-4"
+PREFETCH = {PREFETCH_GENOTYPES: GENOTYPE_QUERY, PREFETCH_MEDICATIONS: MEDICATION_QUERY}
 USAGE = (
-    "Authenticate with the bearer token of a Tailormed clinician account. context.patientId "
-    "is the patient's external id (MRN) in Tailormed, or a Tailormed record id; the patient "
-    "must have consented to that account or its organisation, unless pgxGenotypes is "
-    "prefetched."
+    "Authenticate with the bearer token of a Tailormed clinician account (or a registered "
+    "EHR's signed JWT). context.patientId is the patient's external id (MRN) in Tailormed, "
+    "or a Tailormed record id; the patient must have consented to that account or its "
+    "organisation, unless pgxGenotypes is prefetched. pgxMedications (optional) adds the "
+    "EHR's active medications to the record's for phenoconversion. A patient this account "
+    "may not read (no consent, unknown or deleted) gets the same 'no result available to "
+    "you' info cards whatever the reason. Override reasons use the code system "
+    f"{OVERRIDE_REASON_SYSTEM}."
+)
+COMMON = (
+    " Cards come from the same interpretation as Tailormed's reports: the patient's stored "
+    "results and clinical factors, with phenoconversion by the medication list and the "
+    "draft orders. A guideline drug without a usable result gets an info card suggesting "
+    "the test; warfarin gets the computed IWPC + CPIC 2017 dose or the factors it needs."
 )
 
 
@@ -110,9 +112,10 @@ SERVICES: dict[str, Service] = {
             title="Pharmacogenomic check (order select)",
             description=(
                 "Warns when a selected medication has a CPIC/DPWG recommendation for the "
-                "patient's pharmacogenomic results."
+                "patient's pharmacogenomic results (cards for context.selections; the other "
+                "draft orders count as co-medication)." + COMMON
             ),
-            prefetch={PREFETCH_KEY: GENOTYPE_QUERY},
+            prefetch=PREFETCH,
             usageRequirements=USAGE,
         ),
         Service(
@@ -120,10 +123,10 @@ SERVICES: dict[str, Service] = {
             id="tailormed-pgx-order-sign",
             title="Pharmacogenomic check (order sign)",
             description=(
-                "Checks draft medication orders against the patient's pharmacogenomic "
-                "results before signing; suggests alternatives or dose changes."
+                "Checks every draft medication order against the patient's pharmacogenomic "
+                "results before signing; suggests the guideline's alternative drugs." + COMMON
             ),
-            prefetch={PREFETCH_KEY: GENOTYPE_QUERY},
+            prefetch=PREFETCH,
             usageRequirements=USAGE,
         ),
     )
@@ -213,161 +216,6 @@ class FeedbackResponse(BaseModel):
     received: int
 
 
-# ------------------------------------------------------------------------ logic
-class _LRU(Generic[K, V]):
-    """A small thread-safe LRU map (per process, memory only)."""
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[K, V] = OrderedDict()
-        self._size = size
-        self._lock = Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def drop(self, key: K) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-# Interpretations of prefetched genotypes (order-select then order-sign interpret once).
-_prefetched: _LRU[tuple[str, ...], Interpretation] = _LRU(256)
-
-
-def _prefetched_bundle(request: HookRequest) -> dict[str, Any] | None:
-    """The prefetched genotype Bundle, reduced to its Observations, or None if not sent."""
-    value = (request.prefetch or {}).get(PREFETCH_KEY)
-    if value is None:
-        return None
-    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
-        raise InputError(f"prefetch {PREFETCH_KEY} must be a FHIR Bundle or null")
-    entries = [
-        e
-        for e in value.get("entry") or []
-        if isinstance(e, dict)
-        and isinstance(e.get("resource"), dict)
-        and e["resource"].get("resourceType") == "Observation"
-    ]
-    if not entries:
-        return None
-    patient = request.context.patientId
-    for n, entry in enumerate(entries):
-        ref = ((entry["resource"].get("subject") or {}).get("reference")) or ""
-        if ref != f"Patient/{patient}" and not ref.endswith(f"/Patient/{patient}"):
-            raise InputError(
-                f"prefetch {PREFETCH_KEY}: observation {n} is not about Patient/{patient}"
-            )
-    return {**value, "entry": entries}
-
-
-def _from_prefetch(
-    session: Session,
-    caller: Caller,
-    request: HookRequest,
-    service: Service,
-    bundle: dict[str, Any],
-    kb: KnowledgeBase,
-) -> Interpretation:
-    sample, calls = import_bundle(bundle)
-    key = (kb.version, sample, *sorted(repr(c.to_json()) for c in calls))
-    interpretation = _prefetched.get(key)
-    if interpretation is None:
-        interpretation = build_interpretation(calls, kb)
-        _prefetched.put(key, interpretation)
-    with operation(
-        session,
-        caller.actor,
-        caller.purpose,
-        "cds",
-        "prefetch",
-        entity_id=str(request.hookInstance),
-    ) as op:
-        op.require_role("clinician")
-        op.detail = f"{service.id}: {len(calls)} prefetched genotypes"
-    return interpretation
-
-
-# Decoded interpretations of stored results, by result id and the reader's view of it.
-# Results never change once stored (a deleted patient's ids are never found again), and
-# every hit is preceded by the consent check and audit of the request that makes it.
-_stored: _LRU[tuple[uuid.UUID, bool, frozenset[str], bool], Interpretation] = _LRU(64)
-
-
-def _newest_interpretation(
-    session: Session, caller: Caller, patient_id: uuid.UUID
-) -> Interpretation | None:
-    """The patient's newest stored interpretation, as the caller may see it.
-
-    The same rules and audit event as ``list_results(..., audit_action="cds")`` (one
-    :func:`~tailormed.record.access.operation`: consent check, action ``cds`` on entity
-    ``result``), but for the newest result only, and decrypting and decoding it only on
-    the first call: the CDS hot path must not parse a 170 kB interpretation per order.
-    """
-    with operation(session, caller.actor, caller.purpose, "cds", "result") as op:
-        access = op.read_access(patient_id)
-        newest = session.scalar(
-            select(Result.id)
-            .where(Result.patient_id == patient_id)
-            .order_by(Result.created_at.desc(), Result.id)
-            .limit(1)
-        )
-        if newest is None:
-            op.detail = "0 results"
-            return None
-        op.entity_id, op.detail = str(newest), "newest result, for CDS cards"
-        key = (newest, access.full, access.genes, access.reports)
-        found = _stored.get(key)
-        if found is None:
-            row = session.get(Result, newest)  # (an entity load: no per-column cache key)
-            stored = row.interpretation if row is not None else None
-            if stored is None:
-                return None
-            found = Interpretation.from_json(limit_interpretation(stored, access))
-            _stored.put(key, found)
-        return found
-
-
-# External id (MRN) → record id, learnt from successful lookups. A hit still goes
-# through the consent check; a stale entry (patient erased, MRN reused) is dropped.
-_record_ids: _LRU[str, uuid.UUID] = _LRU(4096)
-
-
-def _from_record(session: Session, caller: Caller, patient_ref: str) -> Interpretation | None:
-    """The newest stored interpretation the caller may see, or None (never why)."""
-    try:
-        record_id = uuid.UUID(patient_ref)
-    except ValueError:
-        record_id = None  # not a record id: an external id
-    if record_id is not None:
-        try:
-            return _newest_interpretation(session, caller, record_id)
-        except (AuthorizationError, NotFoundError):  # ConsentError is an AuthorizationError
-            return None
-    known = _record_ids.get(patient_ref)
-    if known is not None:
-        try:
-            return _newest_interpretation(session, caller, known)
-        except (AuthorizationError, NotFoundError):
-            _record_ids.drop(patient_ref)
-    try:
-        patient_id = find_patient(session, caller.actor, caller.purpose, patient_ref).id
-        _record_ids.put(patient_ref, patient_id)
-        return _newest_interpretation(session, caller, patient_id)
-    except (AuthorizationError, NotFoundError):
-        return None
-
-
 def _service(service_id: str) -> Service:
     service = SERVICES.get(service_id)
     if service is None:
@@ -403,17 +251,20 @@ def call_service(
         raise InputError(f"service {service.id} answers hook {service.hook}, not {request.hook}")
     if service.hook == "order-select" and request.context.selections is None:
         raise InputError("order-select needs context.selections")
-    bundle = _prefetched_bundle(request)
-    if bundle is not None:
-        interpretation: Interpretation | None = _from_prefetch(
-            session, caller, request, service, bundle, state.kb
+    patient_ref = request.context.patientId
+    genotypes = cds_patient.prefetched_genotypes(request.prefetch, patient_ref)
+    ehr_medications = cds_patient.prefetched_medications(request.prefetch, patient_ref)
+    if genotypes is not None:
+        inputs = cds_patient.from_prefetch(
+            session, caller, request.hookInstance, service.id, genotypes
         )
     else:
-        interpretation = _from_record(session, caller, request.context.patientId)
-    if interpretation is None:
-        return HookResponse(cards=[])
+        inputs = cds_patient.from_record(session, caller, patient_ref)
     context = request.context.model_dump(mode="json")
-    return HookResponse(cards=cards(context, interpretation, state.kb))
+    interpretation, patient = cds_patient.interpret(
+        inputs, patient_ref, draft_orders(context), ehr_medications, state.kb
+    )
+    return HookResponse(cards=cards(context, interpretation, state.kb, patient))
 
 
 @router.post("/cds-services/{service_id}/feedback", response_model=FeedbackResponse)

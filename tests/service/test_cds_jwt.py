@@ -7,7 +7,7 @@ import dataclasses
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,21 +96,25 @@ def test_replayed_jwt_is_refused(ehr: Ehr) -> None:
     assert r.status_code == 401 and "replay" in r.json()["error"]
 
 
+# Claims are made when the test runs (times relative to then), never at collection.
 @pytest.mark.parametrize(
     ("changes", "words"),
     [
-        ({"aud": f"{BASE}/cds-services/tailormed-pgx-order-select"}, "audience"),
-        ({"aud": "https://elsewhere.example/cds-services/tailormed-pgx-order-sign"}, "audience"),
-        ({"exp": int(time.time()) - 120}, "expired"),
-        ({"iat": int(time.time()) + 600}, "not yet valid"),
-        ({"jti": None}, "jti"),
-        ({"iss": "https://rogue.example"}, "issuer"),
-        ({"header": {"kid": "other"}}, "kid"),
-        ({"header": {"typ": "at+jwt"}}, "typ"),
+        (lambda now: {"aud": f"{BASE}/cds-services/tailormed-pgx-order-select"}, "audience"),
+        (
+            lambda now: {"aud": "https://elsewhere.example/cds-services/tailormed-pgx-order-sign"},
+            "audience",
+        ),
+        (lambda now: {"exp": now - 120}, "expired"),
+        (lambda now: {"iat": now + 600}, "not yet valid"),
+        (lambda now: {"jti": None}, "jti"),
+        (lambda now: {"iss": "https://rogue.example"}, "issuer"),
+        (lambda now: {"header": {"kid": "other"}}, "kid"),
+        (lambda now: {"header": {"typ": "at+jwt"}}, "typ"),
     ],
 )
-def test_bad_jwts_are_401(ehr: Ehr, changes: dict[str, Any], words: str) -> None:
-    r = ehr.call(ehr.token(f"{BASE}{SIGN}", **changes))
+def test_bad_jwts_are_401(ehr: Ehr, changes: Callable[[int], dict[str, Any]], words: str) -> None:
+    r = ehr.call(ehr.token(f"{BASE}{SIGN}", **changes(int(time.time()))))
     assert r.status_code == 401, r.text
     assert words in r.json()["error"].lower()
 

@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import re
+
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import Interpretation
 from tailormed.report.schema import GeneResult, Summary
@@ -23,6 +25,16 @@ from tailormed.report.schema import GeneResult, Summary
 def _mentions(existing: list[str], *words: str) -> bool:
     """Whether an upstream limitation already covers a topic (all ``words`` present)."""
     return any(all(w.lower() in text.lower() for w in words) for text in existing)
+
+
+def _names_all(existing: list[str], topic: str, genes: list[str]) -> bool:
+    """Whether upstream sentences on ``topic`` name every one of ``genes`` (as whole
+    symbols). A topic word alone never hides the report's own statement: the genes it is
+    about must all be named, so no gene's limitation can be lost."""
+    about = [t for t in existing if topic.lower() in t.lower()]
+    return all(
+        any(re.search(rf"(?<![\w-]){re.escape(g)}(?![\w-])", t) for t in about) for g in genes
+    )
 
 
 def report_limitations(
@@ -35,13 +47,15 @@ def report_limitations(
     """
     out = list(dict.fromkeys(i.limitations))
     upstream = list(out)
-    if summary.genes_not_tested and not _mentions(upstream, "not tested"):
+    if summary.genes_not_tested and not _names_all(
+        upstream, "not tested", summary.genes_not_tested
+    ):
         out.append(
             "Not tested: " + ", ".join(summary.genes_not_tested) + ". Advice for medicines "
             "that depend on these genes cannot be given from this report."
         )
     missing = [g for g in genes if g.missing_positions]
-    if missing and not _mentions(upstream, "missing"):
+    if missing and not _names_all(upstream, "missing", [g.gene for g in missing]):
         parts = [f"{g.gene} ({len(g.missing_positions)})" for g in missing]
         out.append(
             "Allele-defining positions were missing from the input for "

@@ -75,10 +75,10 @@ def _hla_name(gene: str, allele: str) -> str:
     return f"{gene}{allele}" if allele.startswith("*") else f"{gene} {allele}"
 
 
-def _names(items: Sequence[str]) -> str:
+def _names(items: Sequence[str], conjunction: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
 
 
 def _hla_drugs(gene: str, allele: str, drugs: Iterable[DrugResult]) -> list[str]:
@@ -108,7 +108,7 @@ def _hla_meaning(g: GeneResult, drugs: Sequence[DrugResult]) -> GeneMeaning:
             + ". Make sure everyone who prescribes for you knows."
         )
     if negative:
-        names = _names([_hla_name(g.gene, a) for a in negative])
+        names = _names([_hla_name(g.gene, a) for a in negative], "or")
         sentences.append(
             f"You do not carry {names}."
             if positive
@@ -116,7 +116,7 @@ def _hla_meaning(g: GeneResult, drugs: Sequence[DrugResult]) -> GeneMeaning:
             "reactions to some medicines."
         )
     if unknown:
-        names = _names([_hla_name(g.gene, a) for a in unknown])
+        names = _names([_hla_name(g.gene, a) for a in unknown], "or")
         sentences.append(f"The test could not show whether you carry {names}.")
     ordered = [*positive, *negative, *unknown]
     status = {p.allele: p.status for p in g.allele_presence}

@@ -93,34 +93,38 @@ def test_gene_table_lists_every_gene(html: str, report: Report) -> None:
 
 
 def test_actionable_drugs_come_first(html: str) -> None:
+    # citalopram is on the medication list: it heads page 1; the other actionable drugs
+    # follow, most severe first (clopidogrel: alternative drug; efavirenz: dose change)
+    listed = section(html, "listed-actionable", "</table>")
+    assert "citalopram" in listed and "clopidogrel" not in listed
     summary = section(html, "actionable-summary", "</table>")
-    assert summary.index("citalopram") < summary.index("clopidogrel") < summary.index("efavirenz")
-    assert "simvastatin" not in summary
+    assert summary.index("clopidogrel") < summary.index("efavirenz")
+    assert "simvastatin" not in summary and "citalopram" not in summary
     # the summary precedes the gene table, which precedes the drug cards
+    assert html.index('id="listed-actionable"') < html.index('id="actionable-summary"')
     assert html.index('id="actionable-summary"') < html.index('id="gene-table"')
     cards = [a["id"] for t, a in parse(html).tags if t == "article" and a.get("id")]
-    assert cards == [
-        "drug-citalopram",
-        "drug-clopidogrel",
-        "drug-efavirenz",
-        "drug-simvastatin",
-        "drug-warfarin",
-    ]
+    assert cards == ["drug-citalopram", "drug-clopidogrel", "drug-efavirenz"]
     first_card = section(html, "drug-citalopram", "</article>")
-    assert "Actionable" in first_card and "on medication list" in first_card
+    assert "Alternative drug" in first_card and "on medication list" in first_card
+    # "no change" drugs are rows of one table, not cards
+    no_change = section(html, "no-change", "</table>")
+    assert "simvastatin" in no_change and "warfarin" in no_change
 
 
 def test_recommendation_details_and_evidence(html: str) -> None:
     card = section(html, "drug-clopidogrel", "</article>")
-    assert "CPIC" in card and "DPWG" in card and "Strength: <strong>Strong</strong>" in card
+    assert "CPIC" in card and "DPWG" in card and "<strong>Strong</strong>" in card
     assert 'href="https://www.pharmgkb.org/guidelineAnnotation/PA166104948"' in card
     assert "Annotation of CPIC Guideline for clopidogrel and CYP2C19" in card
     assert "Avoid clopidogrel if possible" in card
     assert "rs4244285" in card and "A/A" in card  # supporting variant with genotype
     assert "fluoxetine" in card  # phenoconversion note
-    warfarin = section(html, "drug-warfarin", "</article>")
-    assert "Calculated doses" in warfarin and "IWPC" in warfarin
-    assert "Missing inputs: age, height, weight" in warfarin
+    doses = section(html, "doses", "</table>")
+    assert "warfarin" in doses and "IWPC" in doses
+    assert "Missing inputs: age, height, weight" in doses
+    details = section(html, "dose-details", 'id="evidence"')
+    assert "CPIC warfarin guideline 2017" in details and "CYP2C9 *1/*1" in details
 
 
 def test_patient_view_in_plain_language(html: str) -> None:
@@ -128,7 +132,8 @@ def test_patient_view_in_plain_language(html: str) -> None:
     assert "Your results in plain language" in patient
     for heading in (
         "What this test looked at",
-        "What it means for you",
+        "Your results at a glance",
+        "The medicines you take",
         "What to tell a prescriber",
         "What this test cannot tell you",
     ):

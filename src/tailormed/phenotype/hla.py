@@ -31,6 +31,7 @@ from tailormed.phenotype.models import (
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
+UNDETERMINED = "undetermined"
 _KEY = re.compile(r"^\*(\d{2,3}:\d{2,3}) (positive|negative)$")
 _COMBINED = re.compile(r"^(\d{2})(\d{2}) and (\d{2})(\d{2})$")
 _ALLELE = re.compile(r"^(?:HLA-)?(?:[A-Z]+\d*)?\*?(\d{2,3})(?::(\d{2,3}))?(?::\d+)*[A-Z]?$")
@@ -120,7 +121,7 @@ def interpret_hla(call: GeneCall, kb: KnowledgeBase) -> GenePhenotype:
         )
     if keys:
         phenotype = "; ".join(
-            f"{t} {s if s is not None else 'undetermined'}" for t, s in statuses.items()
+            f"{t} {s if s is not None else UNDETERMINED}" for t, s in statuses.items()
         )
     else:
         phenotype = INDETERMINATE
@@ -138,6 +139,7 @@ def interpret_hla(call: GeneCall, kb: KnowledgeBase) -> GenePhenotype:
         call_source=call.source,
         phenotype_source="allele presence",
         kb_version=kb.version,
+        allele_presence=tuple((t, s or UNDETERMINED) for t, s in statuses.items()),
     )
 
 

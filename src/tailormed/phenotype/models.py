@@ -130,6 +130,9 @@ class GenePhenotype:
     phenotype_source: str = ""
     kb_version: str = ""
     phenoconversion: Phenoconversion | None = None
+    # HLA: (guideline allele, "positive" | "negative" | "undetermined") per allele a
+    # guideline keys on, in the phenotype's order. Empty for every other gene.
+    allele_presence: tuple[tuple[str, str], ...] = ()
 
     @property
     def lookup_key(self) -> str | None:
@@ -178,6 +181,7 @@ class GenePhenotype:
             "phenotype_source": self.phenotype_source,
             "kb_version": self.kb_version,
             "phenoconversion": None if pc is None else _phenoconversion_json(pc),
+            "allele_presence": [list(p) for p in self.allele_presence],
         }
 
     @staticmethod
@@ -200,6 +204,7 @@ class GenePhenotype:
             phenotype_source=d.get("phenotype_source", ""),
             kb_version=d.get("kb_version", ""),
             phenoconversion=None if pc is None else _phenoconversion_from(pc),
+            allele_presence=tuple((str(a), str(s)) for a, s in d.get("allele_presence") or ()),
         )
 
 

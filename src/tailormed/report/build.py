@@ -32,6 +32,8 @@ from tailormed.recommend.models import (
 )
 from tailormed.report.limitations import report_limitations
 from tailormed.report.schema import (
+    Action,
+    AllelePresence,
     Dose,
     DrugResult,
     GeneResult,
@@ -49,6 +51,8 @@ from tailormed.report.schema import (
 )
 
 STATUS_ORDER = {"actionable": 0, "no change": 1, "no result": 2, "no guideline": 3}
+ACTION_ORDER: dict[Action, int] = {"alternative drug": 0, "dose change": 1, "other change": 2}
+STRENGTH_ORDER = {"strong": 0, "moderate": 1, "optional": 2}
 
 _SOURCES: dict[str, GeneSource] = {
     "vcf": "VCF",
@@ -78,10 +82,7 @@ def build_report(
         when = when.replace(tzinfo=UTC)
 
     genes = _genes(interpretation)
-    drugs = sorted(
-        (_drug(d, interpretation) for d in interpretation.drugs),
-        key=lambda d: (STATUS_ORDER[d.status], not d.on_medication_list, d.drug.lower()),
-    )
+    drugs = sorted((_drug(d, interpretation) for d in interpretation.drugs), key=drug_order)
     summary = _summary(genes, drugs, kb)
     return Report(
         sample=interpretation.sample,
@@ -181,6 +182,14 @@ def _phenoconversion(p: GenePhenotype) -> PhenoconversionNote | None:
     )
 
 
+def _presence(ph: GenePhenotype | None) -> list[AllelePresence]:
+    if ph is None:
+        return []
+    return [
+        AllelePresence.model_validate({"allele": a, "status": s}) for a, s in ph.allele_presence
+    ]
+
+
 def _phenotype_only(ph: GenePhenotype) -> GeneResult:
     """A gene known only from its phenotype (no GeneCall was passed on)."""
     return GeneResult(
@@ -195,6 +204,7 @@ def _phenotype_only(ph: GenePhenotype) -> GeneResult:
         phased=False,
         notes=list(ph.notes),
         phenoconversion=_phenoconversion(ph),
+        allele_presence=_presence(ph),
     )
 
 
@@ -217,6 +227,7 @@ def _gene(call: GeneCall, ph: GenePhenotype | None) -> GeneResult:
         supporting_variants={a: [_variant(e) for e in ev] for a, ev in call.evidence.items()},
         genotypes=[_variant(e) for e in call.genotypes],
         phenoconversion=_phenoconversion(ph) if ph is not None else None,
+        allele_presence=_presence(ph),
     )
 
 
@@ -325,9 +336,52 @@ def medication_entries(i: Interpretation, kb: KnowledgeBase | None) -> list[Medi
     ]
 
 
+def _actions(d: DrugReport) -> list[Action]:
+    """What an actionable drug's advice asks for, from the guidelines' own flags."""
+    if d.status != "actionable":
+        return []
+    acting = [r for r in d.recommendations if r.actionable]
+    out: list[Action] = []
+    if any(r.alternate_drug for r in acting):
+        out.append("alternative drug")
+    if any(r.dosing_information for r in acting):
+        out.append("dose change")
+    return out or ["other change"]
+
+
+def severity(d: DrugResult) -> tuple[int, int]:
+    """Lower is more severe: the most drastic action asked for (an alternative drug, then a
+    dose change, then other changes), then the strongest CPIC classification among the
+    actionable recommendations (Strong, Moderate, Optional; DPWG gives none)."""
+    action = min((ACTION_ORDER[a] for a in d.actions), default=len(ACTION_ORDER))
+    strength = min(
+        (
+            STRENGTH_ORDER.get((r.classification or "").lower(), len(STRENGTH_ORDER))
+            for r in d.recommendations
+            if r.actionable
+        ),
+        default=len(STRENGTH_ORDER),
+    )
+    return action, strength
+
+
+def drug_order(d: DrugResult) -> tuple[int, bool, tuple[int, int], str]:
+    """Status, then on the medication list first, then (actionable) most severe, then name."""
+    rank = severity(d) if d.status == "actionable" else (0, 0)
+    return STATUS_ORDER[d.status], not d.on_medication_list, rank, d.drug.lower()
+
+
 def _drug(d: DrugReport, i: Interpretation) -> DrugResult:
-    # Actionable advice first within a drug, then CPIC before DPWG, keeping stage order.
-    recs = sorted(d.recommendations, key=lambda r: (not r.actionable, r.source != "CPIC"))
+    # Actionable advice first within a drug, then CPIC before DPWG, the strongest first,
+    # keeping stage order otherwise.
+    recs = sorted(
+        d.recommendations,
+        key=lambda r: (
+            not r.actionable,
+            r.source != "CPIC",
+            STRENGTH_ORDER.get((r.classification or "").lower(), len(STRENGTH_ORDER)),
+        ),
+    )
     return DrugResult(
         drug=d.drug,
         rxnorm=d.rxnorm,
@@ -337,6 +391,7 @@ def _drug(d: DrugReport, i: Interpretation) -> DrugResult:
         on_medication_list=on_medication_list(d, i),
         recommendations=[_recommendation(r, i) for r in recs],
         doses=[_dose(x) for x in d.doses],
+        actions=_actions(d),
     )
 
 

@@ -28,6 +28,19 @@ from tailormed.recommend.models import Interpretation
 from tailormed.report import plain
 from tailormed.report.atomic import write_atomic
 from tailormed.report.build import build_report
+from tailormed.report.layout import (
+    ACTION_LABELS,
+    blocks,
+    cards,
+    cause_groups,
+    causes,
+    dosed,
+    gap,
+    phenoconverted,
+    reason_groups,
+    split_text,
+    unresolved,
+)
 from tailormed.report.schema import DrugResult, GeneResult, Report, Variant
 
 STATUS_LABELS = {
@@ -74,16 +87,6 @@ def anchor(name: str) -> str:
     return "drug-" + "-".join(re.findall(r"[a-z0-9]+", name.lower()))
 
 
-def split_text(text: str) -> tuple[str, str]:
-    """A recommendation's advice, and its "Other Considerations" part (may be empty).
-
-    >>> split_text("Use X.\\nOther Considerations\\nIf Y, then Z.")
-    ('Use X.', 'If Y, then Z.')
-    """
-    main, sep, other = text.partition("Other Considerations")
-    return (main.strip(), other.strip()) if sep else (text.strip(), "")
-
-
 def _variant_label(v: Variant) -> str:
     return v.rsid or f"g.{v.position}"
 
@@ -105,10 +108,9 @@ def _environment() -> Environment:
     env.filters["considerations"] = lambda text: split_text(text)[1]
     env.filters["variant_label"] = _variant_label
     env.globals["status_label"] = STATUS_LABELS.__getitem__
-    env.globals["phenotype_meaning"] = plain.phenotype_meaning
+    env.globals["action_label"] = ACTION_LABELS.__getitem__
+    env.globals["phenoconverted"] = phenoconverted
     env.globals["drug_meaning"] = plain.drug_meaning
-    env.globals["is_notable"] = plain.is_notable
-    env.globals["is_undetermined"] = plain.is_undetermined
     return env
 
 
@@ -119,26 +121,46 @@ def _drug_genes(drug: DrugResult, genes: dict[str, GeneResult]) -> list[GeneResu
 def _context(report: Report) -> dict[str, Any]:
     by_gene = {g.gene: g for g in report.genes}
     counts = {s: sum(d.status == s for d in report.drugs) for s in STATUS_LABELS}
-    detailed = [d for d in report.drugs if d.recommendations or d.doses]
-    brief = [d for d in report.drugs if not (d.recommendations or d.doses)]
-    notable = [g for g in report.genes if plain.is_notable(g.phenotype)]
-    undetermined = [
-        g for g in report.genes if g.diplotype is None or plain.is_undetermined(g.phenotype)
-    ]
-    patient_drugs = [d for d in report.drugs if d.status == "actionable"]
-    listed_drugs = [d for d in report.drugs if d.on_medication_list and d.status != "actionable"]
+    view = plain.plain_view(report)
+    meanings = {m.gene: m for m in view.genes}
+    actionable = [d for d in report.drugs if d.status == "actionable"]
+    with_dose = dosed(report.drugs)
     return {
         "r": report,
+        "plain": view,
+        "meanings": meanings,
         "genes_by_name": by_gene,
         "drug_genes": lambda d: _drug_genes(d, by_gene),
+        "causes": lambda d: causes(d, by_gene),
+        "blocks": lambda d: blocks(d, by_gene),
+        "gap": gap,
+        "unresolved": lambda d: unresolved(d, by_gene),
+        "cards": cards(actionable, by_gene),
         "counts": counts,
-        "actionable": [d for d in report.drugs if d.status == "actionable"],
-        "detailed_drugs": detailed,
-        "brief_drugs": brief,
-        "notable_genes": notable,
-        "undetermined_genes": undetermined,
-        "patient_drugs": patient_drugs,
-        "listed_drugs": listed_drugs,
+        "actionable": actionable,
+        "listed_actionable": [d for d in actionable if d.on_medication_list],
+        "listed_other": [
+            d for d in report.drugs if d.on_medication_list and d.status != "actionable"
+        ],
+        "other_groups": cause_groups([d for d in actionable if not d.on_medication_list], by_gene),
+        "dosed_individual": [d for d in with_dose if d.individual_dose],
+        "dosed_standard": [d for d in with_dose if not d.individual_dose],
+        "phenoconverted_genes": [g for g in report.genes if g.phenoconversion is not None],
+        "undetermined_genes": [g for g in report.genes if meanings[g.gene].undetermined],
+        "untested_use": {
+            gene: names
+            for gene in report.summary.genes_not_tested
+            if (
+                names := [
+                    d.drug
+                    for d in report.drugs
+                    if gene in d.genes and d.status in ("actionable", "no result")
+                ]
+            )
+        },
+        "no_change": [d for d in report.drugs if d.status == "no change"],
+        "no_change_groups": reason_groups([d for d in report.drugs if d.status == "no change"]),
+        "unanswered": [d for d in report.drugs if d.status in ("no result", "no guideline")],
         "with_evidence": [g for g in report.genes if g.genotypes],
         "generated": report.generated_at.strftime("%Y-%m-%d %H:%M %Z").strip(),
     }
@@ -165,3 +187,14 @@ def write_html(
     """Write :func:`render_html` to ``path`` (UTF-8, atomically) and return the path."""
     html = render_html(source, kb, generated_at=generated_at)
     return write_atomic(Path(path), html.encode("utf-8"))
+
+
+__all__ = [
+    "STATUS_LABELS",
+    "anchor",
+    "as_report",
+    "render_html",
+    "safe_url",
+    "split_text",
+    "write_html",
+]

@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import re
+
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import Interpretation
 from tailormed.report.schema import GeneResult, Summary
@@ -25,24 +27,39 @@ def _mentions(existing: list[str], *words: str) -> bool:
     return any(all(w.lower() in text.lower() for w in words) for text in existing)
 
 
+def _unnamed(existing: list[str], topic: str, genes: list[str]) -> list[str]:
+    """The ``genes`` no upstream sentence on ``topic`` names (as a whole symbol). A topic
+    word alone never hides the report's own statement, so no gene's limitation is lost
+    and none is stated twice."""
+    about = [t for t in existing if topic.lower() in t.lower()]
+    return [
+        g
+        for g in genes
+        if not any(re.search(rf"(?<![\w-]){re.escape(g)}(?![\w-])", t) for t in about)
+    ]
+
+
 def report_limitations(
     i: Interpretation, genes: list[GeneResult], summary: Summary, kb: KnowledgeBase | None
 ) -> list[str]:
     """The interpretation's limitations, then the ones every report states.
 
-    A report statement is skipped when an upstream sentence already covers its topic,
-    so the reader does not see the same limitation twice in different words.
+    A report statement leaves out the genes an upstream sentence on the same topic already
+    names, so the reader sees each gene's limitation once, and never loses one.
     """
     out = list(dict.fromkeys(i.limitations))
     upstream = list(out)
-    if summary.genes_not_tested and not _mentions(upstream, "not tested"):
+    untested = _unnamed(upstream, "not tested", summary.genes_not_tested)
+    if untested:
+        also = "Also not tested" if len(untested) < len(summary.genes_not_tested) else "Not tested"
         out.append(
-            "Not tested: " + ", ".join(summary.genes_not_tested) + ". Advice for medicines "
-            "that depend on these genes cannot be given from this report."
+            f"{also}: " + ", ".join(untested) + ". Advice for medicines that depend on "
+            "these genes cannot be given from this report."
         )
     missing = [g for g in genes if g.missing_positions]
-    if missing and not _mentions(upstream, "missing"):
-        parts = [f"{g.gene} ({len(g.missing_positions)})" for g in missing]
+    unstated = set(_unnamed(upstream, "missing", [g.gene for g in missing]))
+    if unstated:
+        parts = [f"{g.gene} ({len(g.missing_positions)})" for g in missing if g.gene in unstated]
         out.append(
             "Allele-defining positions were missing from the input for "
             + ", ".join(parts)

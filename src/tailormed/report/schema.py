@@ -35,6 +35,8 @@ SCHEMA_URI = "https://tailormed.org/schema/report/2.json"
 
 DrugStatus = Literal["actionable", "no change", "no result", "no guideline"]
 GeneSource = Literal["VCF", "outside", "research"]
+Presence = Literal["positive", "negative", "undetermined"]
+Action = Literal["alternative drug", "dose change", "other change"]
 
 
 class _Model(BaseModel):
@@ -91,6 +93,16 @@ class PhenoconversionNote(_Model):
     text: str = Field(description="One plain sentence for readers.")
 
 
+class AllelePresence(_Model):
+    """HLA: whether the patient carries one allele a guideline keys on."""
+
+    allele: str = Field(description='The allele, e.g. "*57:01".')
+    status: Presence = Field(
+        description='"positive" (carried), "negative" (not carried) or "undetermined" '
+        "(the typing cannot tell)."
+    )
+
+
 class GeneResult(_Model):
     """One gene: the call, its phenotype and the evidence behind it."""
 
@@ -133,6 +145,10 @@ class GeneResult(_Model):
         description="Every non-reference or missing defining position as read.",
     )
     phenoconversion: PhenoconversionNote | None = None
+    allele_presence: list[AllelePresence] = Field(
+        default_factory=list,
+        description="HLA genes: one entry per allele a guideline keys on; empty otherwise.",
+    )
 
 
 # ----------------------------------------------------------------------------- drugs
@@ -178,6 +194,12 @@ class Dose(_Model):
     inputs: dict[str, str] = Field(default_factory=dict)
     missing_inputs: list[str] = Field(default_factory=list)
 
+    @property
+    def standard(self) -> bool:
+        """100 % of the standard dose. A dose in mg (warfarin) is computed for this
+        patient, and a dose that could not be computed is not known to be standard."""
+        return self.kind == "percent_of_standard" and self.value == 100
+
 
 class DrugResult(_Model):
     """Everything the report says about one drug."""
@@ -194,6 +216,17 @@ class DrugResult(_Model):
     )
     recommendations: list[Recommendation] = Field(default_factory=list)
     doses: list[Dose] = Field(default_factory=list)
+    actions: list[Action] = Field(
+        default_factory=list,
+        description="For an actionable drug, what its actionable advice asks for, from the "
+        'guidelines\' own flags: "alternative drug", "dose change", or "other change" '
+        "(monitoring, caution) when neither flag is set. Empty for other statuses.",
+    )
+
+    @property
+    def individual_dose(self) -> bool:
+        """A computed dose other than the standard one (or one that could not be computed)."""
+        return any(not d.standard for d in self.doses)
 
     @property
     def sources(self) -> list[str]:
@@ -275,7 +308,9 @@ class Report(_Model):
     drugs: list[DrugResult] = Field(
         default_factory=list,
         description="Actionable first, then no change, no result, no guideline; within a "
-        "status, drugs on the medication list first, then by name.",
+        "status, drugs on the medication list first; actionable drugs then most severe "
+        "first (an alternative drug, then a dose change, then other changes; then the "
+        "strongest CPIC classification); then by name.",
     )
     medications: list[MedicationEntry] = Field(
         default_factory=list,

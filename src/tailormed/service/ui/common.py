@@ -193,10 +193,7 @@ def _environment() -> Environment:
     env.filters["advice"] = lambda text: split_text(text)[0]
     env.globals.update(
         status_label=STATUS_LABELS.get,
-        phenotype_meaning=plain.phenotype_meaning,
-        drug_meaning=plain.drug_meaning,
         is_notable=plain.is_notable,
-        is_undetermined=plain.is_undetermined,
         tailormed_version=__version__,
         max_share_days=MAX_SHARE_DAYS,
     )

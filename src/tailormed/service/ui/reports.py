@@ -36,16 +36,22 @@ def _pick_result(results: Sequence[ResultView], result_id: uuid.UUID | None) -> 
     return found
 
 
-def _report_context(interpretation: Interpretation | None, kb: KnowledgeBase) -> dict[str, Any]:
-    """The report built from ``interpretation`` and the groupings the result pages show."""
-    report: Report | None = None if interpretation is None else build_report(interpretation, kb)
+def plain_context(report: Report | None) -> dict[str, Any]:
+    """What the result pages show of a report: the report, its drugs by status and the
+    plain-language view (every patient-facing decision is made in :mod:`..report.plain`)."""
     drugs = report.drugs if report else []
     return {
         "report": report,
         "genes_by_name": {g.gene: g for g in report.genes} if report else {},
-        "notable": [g for g in report.genes if plain.is_notable(g.phenotype)] if report else [],
+        "plain": plain.plain_view(report) if report else None,
         "by_status": {s: [d for d in drugs if d.status == s] for s in STATUS_LABELS},
     }
+
+
+def _report_context(interpretation: Interpretation | None, kb: KnowledgeBase) -> dict[str, Any]:
+    """The report built from ``interpretation`` and the groupings the result pages show."""
+    report: Report | None = None if interpretation is None else build_report(interpretation, kb)
+    return plain_context(report)
 
 
 def _report_source(

@@ -50,7 +50,13 @@ class BundleSpec:
 
 
 # The domains' bundles: one line each.
-_SPECS: tuple[BundleSpec, ...] = ()
+_SPECS: tuple[BundleSpec, ...] = (
+    BundleSpec(
+        "cardio",
+        "Cardiovascular risk: PREVENT and PCE equations, FH variants, dyslipidemia thresholds",
+        "tailormed.knowledge.cardio:compile_bundle",
+    ),
+)
 
 REGISTRY: dict[str, BundleSpec] = {spec.name: spec for spec in _SPECS}
 

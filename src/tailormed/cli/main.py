@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tailormed import __version__
-from tailormed.cli import admin, call, kb, report, review, run, serve, validate
+from tailormed.cli import admin, call, cardio, kb, report, review, run, serve, validate
 from tailormed.cli.common import console, handle_errors
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.command("report")(report.report_cmd)
 app.command("serve")(serve.serve_cmd)
 app.add_typer(admin.app, name="admin")
 app.add_typer(validate.app, name="validate")
+app.command("prs")(cardio.prs_cmd)
+app.add_typer(cardio.app, name="cardio")
 
 
 @app.command()

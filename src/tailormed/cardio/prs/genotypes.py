@@ -1,0 +1,357 @@
+"""Reading genotypes at the scored positions only, and turning them into dosage blocks.
+
+:class:`GenotypeFiles` opens one or more VCF/BCF files holding (regions of) the same
+samples. :meth:`GenotypeFiles.groups` yields, per scored position, the records there (a
+multiallelic site may be one record or several split ones); indexed files are read with
+region queries over the scored positions (merged into windows), others in one streaming
+pass that skips every other record before its genotypes are decoded. Contig lengths of
+GRCh37 in the header are refused.
+
+:class:`BlockBuilder` collects the allele codes of matched columns, ``columns x samples``,
+and turns a full block into dosages and ploidies with a few whole-array NumPy operations
+before handing it to :func:`~tailormed.cardio.prs.score.score_block`. Ploidy follows the
+genotype as written: a haploid call (chrX outside the PARs in males) is one allele; with
+``haploid_double`` it counts twice, which is what plink2 does.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from tailormed.cardio.prs.match import Record
+from tailormed.cardio.prs.score import BlockScores, Float, score_block
+from tailormed.errors import InputError
+from tailormed.vcf.reader import _captured_stderr, _has_index, _htslib_problem, _located
+
+Int16 = npt.NDArray[np.int16]
+EffectType = Literal["additive", "dominant", "recessive"]
+GRCH37_LENGTHS = {"1": 249250621, "2": 243199373, "19": 59128983, "X": 155270560}
+REGION_GAP = 250_000  # scored positions closer than this are read as one region
+
+
+def norm_chrom(name: str) -> str:
+    n = name[3:] if name.lower().startswith("chr") else name
+    n = n.upper()
+    return "MT" if n == "M" else n
+
+
+@dataclass
+class SiteGroup:
+    """The records at one scored position, with their genotypes decoded on demand."""
+
+    chrom: str
+    pos: int
+    raw: list[Any]
+    columns: npt.NDArray[np.int64] | None
+    path: Path
+    _decoded: dict[int, tuple[Int16, Int16]] = field(default_factory=dict)
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        return tuple(Record(r.REF.upper(), tuple(a.upper() for a in r.ALT)) for r in self.raw)
+
+    def alleles(self, i: int) -> tuple[Int16, Int16]:
+        """Allele codes of record ``i`` per sample: first and second haplotype
+        (-1 missing; -2 as second allele: haploid call)."""
+        got = self._decoded.get(i)
+        if got is None:
+            got = _decode(self.raw[i], self.columns, self)
+            self._decoded[i] = got
+        return got
+
+
+def _decode(rec: Any, cols: npt.NDArray[np.int64] | None, group: SiteGroup) -> tuple[Int16, Int16]:
+    where = f"record {group.chrom}:{group.pos}"
+    genotype = rec.genotype
+    if genotype is None:
+        raise InputError(
+            "record has no genotypes (FORMAT/GT missing)", path=group.path, record=where
+        )
+    gt = genotype.array()
+    if gt.shape[1] == 2:  # every sample haploid at this record
+        first = gt[:, 0]
+        second = np.full(len(gt), -2, dtype=gt.dtype)
+    elif gt.shape[1] == 3:
+        first, second = gt[:, 0], gt[:, 1]
+    else:
+        raise InputError(
+            f"ploidy {gt.shape[1] - 1} is not supported (1 or 2)", path=group.path, record=where
+        )
+    if cols is not None:
+        first, second = first[cols], second[cols]
+    return first.astype(np.int16, copy=False), second.astype(np.int16, copy=False)
+
+
+def merged_alleles(group: SiteGroup, records: Sequence[int]) -> tuple[Int16, Int16]:
+    """Codes for the REF allele of a site split over SNV records: 1 where a haplotype
+    carries no ALT in any of them, 0 where it carries one; missing and haploid kept."""
+    firsts, seconds = zip(*(group.alleles(i) for i in records), strict=True)
+    a0 = np.stack(firsts)
+    a1 = np.stack(seconds)
+    out0 = np.where((a0 == -1).any(0), -1, (a0 == 0).all(0).astype(np.int16))
+    out1 = np.where((a1 == -1).any(0), -1, (a1 == 0).all(0).astype(np.int16))
+    out1 = np.where((a1 == -2).any(0), -2, out1)
+    return out0.astype(np.int16), out1.astype(np.int16)
+
+
+class GenotypeFiles:
+    """One or more VCF/BCF files holding (regions of) the same samples."""
+
+    def __init__(self, paths: Sequence[Path], samples: Sequence[str] | None = None) -> None:
+        import cyvcf2
+
+        if not paths:
+            raise InputError("no genotype files given")
+        self.paths = [Path(p) for p in paths]
+        self._vcfs: list[Any | None] = []
+        names_per_file: list[list[str]] = []
+        for path in self.paths:
+            if not path.exists():
+                raise InputError("file does not exist", path=path)
+            if path.is_dir():
+                raise InputError("is a folder, not a VCF file", path=path)
+            with _captured_stderr() as messages:
+                try:
+                    vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
+                except OSError:
+                    raise InputError(
+                        "not a VCF or BCF file (no ##fileformat / #CHROM header found)",
+                        path=path,
+                        line=1,
+                    ) from None
+                except Exception:
+                    problem = _htslib_problem(messages, "cannot parse the VCF header")
+                    raise InputError(problem, path=path, record="header") from None
+                self._check_build(vcf, path)
+            names = list(vcf.samples)
+            if not names:
+                raise InputError("the VCF has no sample columns", path=path, record="#CHROM line")
+            dupes = sorted(s for s, n in Counter(names).items() if n > 1)
+            if dupes:
+                raise InputError(f"duplicate sample names: {', '.join(dupes[:5])}", path=path)
+            self._vcfs.append(vcf)
+            names_per_file.append(names)
+        first = names_per_file[0]
+        for path, names in zip(self.paths[1:], names_per_file[1:], strict=True):
+            if set(names) != set(first):
+                raise InputError(
+                    f"holds different samples from {self.paths[0]}; files read together "
+                    "must hold the same samples",
+                    path=path,
+                )
+        if samples:
+            unknown = [s for s in samples if s not in set(first)]
+            if unknown:
+                raise InputError(
+                    f"sample(s) not in the input: {', '.join(unknown[:10])}", path=self.paths[0]
+                )
+            self.samples: tuple[str, ...] = tuple(samples)
+        else:
+            self.samples = tuple(first)
+        self._columns: list[npt.NDArray[np.int64] | None] = []
+        for names in names_per_file:
+            where = {s: i for i, s in enumerate(names)}
+            cols = np.array([where[s] for s in self.samples], dtype=np.int64)
+            same = len(cols) == len(names) and bool((cols == np.arange(len(names))).all())
+            self._columns.append(None if same else cols)
+
+    @staticmethod
+    def _check_build(vcf: Any, path: Path) -> None:
+        try:
+            lengths = dict(zip(vcf.seqnames, vcf.seqlens, strict=False))
+        except Exception:  # no ##contig lengths in the header: nothing to check
+            return
+        for name, length in lengths.items():
+            if GRCH37_LENGTHS.get(norm_chrom(name)) == length:
+                raise InputError(
+                    f"contig {name} has the GRCh37 length {length}; the scores are on GRCh38: "
+                    "lift the genotypes over to GRCh38 first",
+                    path=path,
+                    record="header",
+                )
+
+    def groups(self, wanted: Mapping[str, npt.NDArray[np.int64]]) -> Iterator[SiteGroup]:
+        """Per file, the records at the wanted positions (``{chrom: sorted positions}``).
+
+        Each call reads the files afresh (a second pass opens them again)."""
+        import cyvcf2
+
+        for i, (path, cols) in enumerate(zip(self.paths, self._columns, strict=True)):
+            vcf = self._vcfs[i]
+            if vcf is None:
+                with _captured_stderr():
+                    vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
+            self._vcfs[i] = None  # used up: the next pass reopens the file
+            if _has_index(path):
+                yield from self._indexed(path, vcf, cols, wanted)
+            else:
+                yield from self._stream(path, vcf, cols, wanted)
+
+    def _indexed(
+        self,
+        path: Path,
+        vcf: Any,
+        cols: npt.NDArray[np.int64] | None,
+        wanted: Mapping[str, npt.NDArray[np.int64]],
+    ) -> Iterator[SiteGroup]:
+        with _captured_stderr() as messages:
+            contigs = {norm_chrom(n): n for n in vcf.seqnames}
+        for chrom, positions in wanted.items():
+            name = contigs.get(chrom)
+            if name is None or not len(positions):
+                continue
+            keep = set(positions.tolist())
+            for start, end in _windows(positions):
+                region = f"{name}:{start}-{end}"
+                with _captured_stderr() as messages:
+                    try:
+                        recs = ((chrom, r) for r in vcf(region) if r.POS in keep)
+                        yield from _grouped_stream(recs, cols, path)
+                    except InputError as exc:
+                        raise InputError(exc.problem, path=path, record=region) from None
+                    except Exception:
+                        problem = _htslib_problem(messages, "cannot parse a record")
+                        raise InputError(problem, path=path, record=f"region {region}") from None
+
+    def _stream(
+        self,
+        path: Path,
+        vcf: Any,
+        cols: npt.NDArray[np.int64] | None,
+        wanted: Mapping[str, npt.NDArray[np.int64]],
+    ) -> Iterator[SiteGroup]:
+        keep = {chrom: set(p.tolist()) for chrom, p in wanted.items()}
+        count = [0]
+
+        def records() -> Iterator[tuple[str, Any]]:
+            for rec in vcf:
+                count[0] += 1
+                chrom = norm_chrom(rec.CHROM)
+                positions = keep.get(chrom)
+                if positions is not None and rec.POS in positions:
+                    yield chrom, rec
+
+        with _captured_stderr() as messages:
+            try:
+                yield from _grouped_stream(records(), cols, path)
+            except InputError as exc:
+                raise _located(exc.problem, path, count[0]) from None
+            except Exception:
+                problem = _htslib_problem(messages, "cannot parse the record")
+                if "bgzf" in " ".join(messages.lines()).lower():
+                    problem = "the compressed file is truncated or corrupt (" + problem + ")"
+                raise _located(problem, path, count[0] + 1) from None
+
+
+def _windows(positions: npt.NDArray[np.int64]) -> Iterator[tuple[int, int]]:
+    start = prev = int(positions[0])
+    for p in positions[1:].tolist():
+        if p - prev > REGION_GAP:
+            yield start, prev
+            start = p
+        prev = p
+    yield start, prev
+
+
+def _grouped_stream(
+    recs: Iterator[tuple[str, Any]], cols: npt.NDArray[np.int64] | None, path: Path
+) -> Iterator[SiteGroup]:
+    current: SiteGroup | None = None
+    for chrom, rec in recs:
+        pos = rec.POS
+        if current is not None and current.pos == pos and current.chrom == chrom:
+            current.raw.append(rec)
+            continue
+        if current is not None:
+            yield current
+        current = SiteGroup(chrom, pos, [rec], cols, path)
+    if current is not None:
+        yield current
+
+
+class BlockBuilder:
+    """Collects matched columns (allele codes per sample) and scores them block by block."""
+
+    def __init__(
+        self,
+        n_samples: int,
+        n_outputs: int,
+        *,
+        haploid_double: bool = False,
+        mean_impute: bool = False,
+        target_cells: int = 4_000_000,
+    ) -> None:
+        self.n = n_samples
+        self.k = n_outputs
+        self.rows = max(16, min(4096, target_cells // max(n_samples, 1)))
+        self.haploid_double = haploid_double
+        self.mean_impute = mean_impute
+        self.a0 = np.empty((self.rows, n_samples), dtype=np.int16)
+        self.a1 = np.empty((self.rows, n_samples), dtype=np.int16)
+        self.allele = np.empty(self.rows, dtype=np.int16)
+        self.kind = np.zeros(self.rows, dtype=np.int8)  # 0 additive, 1 dominant, 2 recessive
+        self.weights = np.zeros((self.rows, n_outputs))
+        self.member = np.zeros((self.rows, n_outputs))
+        self.used = 0
+        self.total = BlockScores.zeros(n_samples, n_outputs)
+
+    def add(
+        self,
+        codes: tuple[Int16, Int16],
+        allele: int,
+        effect_type: EffectType,
+        weights: Mapping[int, float],
+    ) -> None:
+        i = self.used
+        self.a0[i] = codes[0]
+        self.a1[i] = codes[1]
+        self.allele[i] = allele
+        self.kind[i] = ("additive", "dominant", "recessive").index(effect_type)
+        self.weights[i] = 0.0
+        self.member[i] = 0.0
+        for out, w in weights.items():
+            self.weights[i, out] = w
+            self.member[i, out] = 1.0
+        self.used += 1
+        if self.used == self.rows:
+            self.flush()
+
+    def dosages(self, b: int) -> tuple[Float, npt.NDArray[np.int8]]:
+        """Dosage and ploidy (``columns x samples``) of the first ``b`` columns."""
+        a0, a1 = self.a0[:b], self.a1[:b]
+        target = self.allele[:b, None]
+        dose = (a0 == target).astype(np.int8) + (a1 == target)
+        missing = (a0 < 0) | (a1 == -1)
+        haploid = a1 == -2
+        ploidy = np.where(haploid, 1, 2).astype(np.int8)
+        if self.haploid_double:
+            dose = np.where(haploid, dose * 2, dose).astype(np.int8)
+            ploidy[:] = 2
+        dose[missing] = 0
+        ploidy[missing] = 0
+        kind = self.kind[:b, None]
+        if (kind != 0).any():
+            dominant = (kind == 1) & (dose > 0)
+            recessive = (kind == 2) & (dose == ploidy) & (ploidy > 0)
+            dose = np.where(kind == 0, dose, (dominant | recessive).astype(np.int8))
+        return dose.astype(np.float64), ploidy
+
+    def flush(self) -> None:
+        b = self.used
+        if b == 0:
+            return
+        dose, ploidy = self.dosages(b)
+        expected = None
+        if self.mean_impute:
+            called = (ploidy > 0).sum(axis=1)
+            expected = np.divide(dose.sum(axis=1), called, out=np.zeros(b), where=called > 0)
+        block = score_block(dose.T, ploidy.T, self.weights[:b], self.member[:b], expected=expected)
+        self.total = self.total.add(block)
+        self.used = 0

@@ -116,3 +116,54 @@ def test_risk_out_of_range_names_input_file_and_line(tmp_path: Path) -> None:
     text = " ".join(result.output.split())
     assert "systolic_bp_mm_hg = 200 is outside the PREVENT range 90–180" in text
     assert "line 6" in text
+
+
+def test_fh_command(tmp_path: Path) -> None:
+    vcf = tmp_path / "fh.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tP1\n"
+        "2\t21006288\t.\tC\tT\t.\t.\t.\tGT\t0/1\n"
+    )
+    factors = tmp_path / "f.json"
+    factors.write_text('{"ldl_cholesterol_mg_dl": 240, "tendon_xanthoma": true}')
+    result = runner.invoke(
+        app, ["cardio", "fh", "--vcf", str(vcf), "--factors", str(factors), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    finding = json.loads(result.output)[0]
+    assert finding["code"] == "cardio.fh" and finding["severity"] == "high"
+    assert finding["values"]["dlcn_points"] == 3 + 6 + 8
+    assert any("copy-number" in lim for lim in finding["limitations"])
+
+
+def test_assess_example_patient(tmp_path: Path) -> None:
+    from tailormed.pipeline import example_path
+
+    factors = tmp_path / "f.json"
+    factors.write_text(
+        json.dumps(
+            {
+                "sex": "male", "age_years": 58, "race": "White", "total_cholesterol_mg_dl": 240,
+                "hdl_cholesterol_mg_dl": 40, "ldl_cholesterol_mg_dl": 160,
+                "systolic_bp_mm_hg": 150, "on_bp_treatment": True, "on_statin": False,
+                "diabetes": False, "current_smoker": True, "bmi": 29, "egfr": 85,
+                "lpa_nmol_l": 180,
+            }
+        )
+    )  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "cardio", "assess", "--vcf", str(example_path("example-patient.vcf")),
+            "--factors", str(factors), "--outside", str(example_path("example-outside.tsv")),
+            "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.output)
+    statin = next(f for f in findings if f["code"] == "cardio.statin")
+    assert statin["values"]["category"] == "high" and statin["values"]["intensity"] == "high"
+    assert "rosuvastatin 20–40 mg" in statin["summary"]
+    assert any("Lp(a) 180" in r for r in statin["recommendations"])

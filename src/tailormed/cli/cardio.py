@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from tailormed.cli.common import console, err_console, handle_errors
 from tailormed.errors import InputError, TailormedError
+
+if TYPE_CHECKING:
+    from tailormed.cardio.decision import PolygenicInfo
 
 app = typer.Typer(
     help="Cardiovascular risk: PREVENT/PCE, familial hypercholesterolaemia, statin decision.",
@@ -172,3 +175,138 @@ def risk_cmd(
     for note in result.notes:
         console.print(f"[dim]note:[/] {note}", highlight=False)
     console.print(f"[dim]cardio knowledge {result.knowledge_version}[/]")
+
+
+def _prs_infos(prs_dir: Path | None, sample: str) -> list[PolygenicInfo]:
+    """Polygenic scores of ``sample`` from a ``tailormed prs`` output folder."""
+    import csv
+
+    from tailormed.cardio.decision import polygenic_info
+
+    if prs_dir is None:
+        return []
+    scores = prs_dir / "scores.tsv"
+    if not scores.exists():
+        raise InputError("no scores.tsv here (run tailormed prs --out first)", path=prs_dir)
+    out = []
+    with scores.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            if row["sample"] != sample:
+                continue
+
+            def num(key: str, row: dict[str, str] = row) -> float | None:
+                return float(row[key]) if row[key] else None
+
+            out.append(
+                polygenic_info(
+                    row["pgs_id"],
+                    None,
+                    float(row["sum"]),
+                    num("percentile"),
+                    num("z"),
+                    row["reference_population"] or None,
+                    int(row["variants_matched"]),
+                    int(row["variants_total"]),
+                )
+            )
+    return out
+
+
+@app.command("fh")
+@handle_errors
+def fh_cmd(
+    vcf: Annotated[list[Path], typer.Option("--vcf", help="Genotypes (VCF/BCF, GRCh38)")],
+    factors: Annotated[
+        Path | None, typer.Option("--factors", help="Patient factors (JSON): LDL-C, DLCN items")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print findings as JSON")] = False,
+) -> None:
+    """Familial hypercholesterolaemia: LDLR/APOB/PCSK9 variants and the Dutch Lipid Clinic score."""
+    from tailormed.cardio.fh import assess_fh, find_fh_variants
+    from tailormed.cardio.findings import to_findings
+    from tailormed.factors import PatientFactors, read_factors
+    from tailormed.findings import findings_to_json
+
+    patient = read_factors(factors) if factors else PatientFactors()
+    results = [assess_fh(s, hits, patient) for s, hits in find_fh_variants(vcf).items()]
+    findings = [f for r in results for f in to_findings(r.sample, fh=r)]
+    if as_json:
+        typer.echo(json.dumps(findings_to_json(findings), indent=2))
+        return
+    for f in findings:
+        _print_finding(f)
+
+
+def _print_finding(f: object) -> None:
+    from tailormed.findings import Finding
+
+    assert isinstance(f, Finding)
+    console.rule(f"{f.subject}: {f.title}")
+    console.print(f"[bold]{f.summary}[/]", highlight=False)
+    for r in f.recommendations:
+        console.print(f"  • {r}", highlight=False)
+    for lim in f.limitations:
+        console.print(f"  [dim]limitation: {lim}[/]", highlight=False)
+    versions = ", ".join(f"{k} {v}" for k, v in f.knowledge.items())
+    console.print(f"  [dim]knowledge: {versions}[/]", highlight=False)
+
+
+@app.command("assess")
+@handle_errors
+def assess_cmd(
+    vcf: Annotated[list[Path], typer.Option("--vcf", help="Genotypes (VCF/BCF, GRCh38)")],
+    factors: Annotated[Path, typer.Option("--factors", help="Patient factors (JSON)")],
+    outside: Annotated[
+        Path | None, typer.Option("--outside", help="Outside PGx calls TSV (overrides)")
+    ] = None,
+    prs_dir: Annotated[
+        Path | None, typer.Option("--prs", help="A tailormed prs output folder (information)")
+    ] = None,
+    sample: Annotated[str | None, typer.Option(help="Sample (default: the only one)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print findings as JSON")] = False,
+) -> None:
+    """The decision for one patient: risk category, FH, statin and dose for the genotype."""
+    from tailormed.cardio.decision import decide
+    from tailormed.cardio.fh import assess_fh, find_fh_variants
+    from tailormed.cardio.findings import to_findings
+    from tailormed.cardio.pgx import statin_reports
+    from tailormed.cardio.risk import estimate_risk
+    from tailormed.factors import read_factors
+    from tailormed.findings import findings_to_json
+    from tailormed.knowledge import load_kb
+
+    patient = read_factors(factors)
+    kb = load_kb()
+    chosen = (sample,) if sample else None
+    reports = statin_reports(vcf, kb, outside=outside, samples=chosen)
+    if len(reports) != 1:
+        raise InputError(
+            f"the input holds {len(reports)} samples; name one with --sample", path=vcf[0]
+        )
+    name = next(iter(reports))
+    try:
+        risk = estimate_risk(patient)
+    except InputError as exc:
+        if exc.record is None or "needs" not in exc.problem:
+            raise _at(exc, factors) from None
+        risk = None
+        err_console.print(
+            f"[yellow]warning:[/] {exc.problem}: no PREVENT estimate", highlight=False
+        )
+    fh = assess_fh(name, find_fh_variants(vcf, (name,))[name], patient)
+    prs = _prs_infos(prs_dir, name)
+    decision = decide(
+        name,
+        patient,
+        risk,
+        fh,
+        reports[name],
+        prs,
+        pgx_version=kb.version,
+    )
+    findings = to_findings(name, risk=risk, fh=fh, decision=decision, prs=prs)
+    if as_json:
+        typer.echo(json.dumps(findings_to_json(findings), indent=2))
+        return
+    for f in findings:
+        _print_finding(f)

@@ -17,7 +17,7 @@ genotype as written: a haploid call (chrX outside the PARs in males) is one alle
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +34,7 @@ Int16 = npt.NDArray[np.int16]
 EffectType = Literal["additive", "dominant", "recessive"]
 GRCH37_LENGTHS = {"1": 249250621, "2": 243199373, "19": 59128983, "X": 155270560}
 REGION_GAP = 250_000  # scored positions closer than this are read as one region
+Keep = Callable[[int], bool]
 
 
 def norm_chrom(name: str) -> str:
@@ -177,10 +178,45 @@ class GenotypeFiles:
                     record="header",
                 )
 
-    def groups(self, wanted: Mapping[str, npt.NDArray[np.int64]]) -> Iterator[SiteGroup]:
-        """Per file, the records at the wanted positions (``{chrom: sorted positions}``).
+    def spans(self, spans: Mapping[str, tuple[int, int]]) -> Iterator[SiteGroup]:
+        """Every record within ``{chrom: (start, end)}`` (inclusive), grouped by position."""
 
-        Each call reads the files afresh (a second pass opens them again)."""
+        def plan(contigs: Mapping[str, str]) -> Iterator[tuple[str, str, Keep]]:
+            for chrom, (start, end) in spans.items():
+                if chrom in contigs:
+                    yield chrom, f"{contigs[chrom]}:{start}-{end}", _between(start, end)
+
+        def keep(chrom: str, pos: int) -> bool:
+            span = spans.get(chrom)
+            return span is not None and span[0] <= pos <= span[1]
+
+        return self._read(plan, keep)
+
+    def groups(self, wanted: Mapping[str, npt.NDArray[np.int64]]) -> Iterator[SiteGroup]:
+        """The records at the wanted positions (``{chrom: sorted positions}``), grouped."""
+        sets = {chrom: set(p.tolist()) for chrom, p in wanted.items()}
+
+        def plan(contigs: Mapping[str, str]) -> Iterator[tuple[str, str, Keep]]:
+            for chrom, positions in wanted.items():
+                if chrom not in contigs or not len(positions):
+                    continue
+                for start, end in _windows(positions):
+                    yield chrom, f"{contigs[chrom]}:{start}-{end}", sets[chrom].__contains__
+
+        def keep(chrom: str, pos: int) -> bool:
+            positions = sets.get(chrom)
+            return positions is not None and pos in positions
+
+        return self._read(plan, keep)
+
+    def _read(
+        self,
+        plan: Callable[[Mapping[str, str]], Iterator[tuple[str, str, Keep]]],
+        keep: Callable[[str, int], bool],
+    ) -> Iterator[SiteGroup]:
+        """Each file afresh (a second pass reopens it): region queries when indexed
+        (``plan`` gives chrom, region and a position filter per query), else one stream
+        filtered by ``keep`` before any genotype is decoded."""
         import cyvcf2
 
         for i, (path, cols) in enumerate(zip(self.paths, self._columns, strict=True)):
@@ -190,64 +226,61 @@ class GenotypeFiles:
                     vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
             self._vcfs[i] = None  # used up: the next pass reopens the file
             if _has_index(path):
-                yield from self._indexed(path, vcf, cols, wanted)
+                yield from self._indexed(path, vcf, cols, plan)
             else:
-                yield from self._stream(path, vcf, cols, wanted)
+                yield from self._stream(path, vcf, cols, keep)
 
+    @staticmethod
     def _indexed(
-        self,
         path: Path,
         vcf: Any,
         cols: npt.NDArray[np.int64] | None,
-        wanted: Mapping[str, npt.NDArray[np.int64]],
+        plan: Callable[[Mapping[str, str]], Iterator[tuple[str, str, Keep]]],
     ) -> Iterator[SiteGroup]:
-        with _captured_stderr() as messages:
+        with _captured_stderr():
             contigs = {norm_chrom(n): n for n in vcf.seqnames}
-        for chrom, positions in wanted.items():
-            name = contigs.get(chrom)
-            if name is None or not len(positions):
-                continue
-            keep = set(positions.tolist())
-            for start, end in _windows(positions):
-                region = f"{name}:{start}-{end}"
-                with _captured_stderr() as messages:
-                    try:
-                        recs = ((chrom, r) for r in vcf(region) if r.POS in keep)
-                        yield from _grouped_stream(recs, cols, path)
-                    except InputError as exc:
-                        raise InputError(exc.problem, path=path, record=region) from None
-                    except Exception:
-                        problem = _htslib_problem(messages, "cannot parse a record")
-                        raise InputError(problem, path=path, record=f"region {region}") from None
+        for chrom, region, wanted in plan(contigs):
+            with _captured_stderr() as messages:
+                try:
+                    recs = ((chrom, r) for r in vcf(region) if wanted(r.POS))
+                    yield from _grouped_stream(recs, cols, path)
+                except InputError as exc:
+                    raise InputError(exc.problem, path=path, record=region) from None
+                except Exception:
+                    problem = _htslib_problem(messages, "cannot parse a record")
+                    raise InputError(problem, path=path, record=f"region {region}") from None
 
+    @staticmethod
     def _stream(
-        self,
         path: Path,
         vcf: Any,
         cols: npt.NDArray[np.int64] | None,
-        wanted: Mapping[str, npt.NDArray[np.int64]],
+        keep: Callable[[str, int], bool],
     ) -> Iterator[SiteGroup]:
-        keep = {chrom: set(p.tolist()) for chrom, p in wanted.items()}
-        count = [0]
+        count = 0
 
         def records() -> Iterator[tuple[str, Any]]:
+            nonlocal count
             for rec in vcf:
-                count[0] += 1
+                count += 1
                 chrom = norm_chrom(rec.CHROM)
-                positions = keep.get(chrom)
-                if positions is not None and rec.POS in positions:
+                if keep(chrom, rec.POS):
                     yield chrom, rec
 
         with _captured_stderr() as messages:
             try:
                 yield from _grouped_stream(records(), cols, path)
             except InputError as exc:
-                raise _located(exc.problem, path, count[0]) from None
+                raise _located(exc.problem, path, count) from None
             except Exception:
                 problem = _htslib_problem(messages, "cannot parse the record")
                 if "bgzf" in " ".join(messages.lines()).lower():
                     problem = "the compressed file is truncated or corrupt (" + problem + ")"
-                raise _located(problem, path, count[0] + 1) from None
+                raise _located(problem, path, count + 1) from None
+
+
+def _between(start: int, end: int) -> Keep:
+    return lambda pos: start <= pos <= end
 
 
 def _windows(positions: npt.NDArray[np.int64]) -> Iterator[tuple[int, int]]:

@@ -139,8 +139,9 @@ def statin_options(
 ) -> tuple[StatinOption, ...]:
     """Each statin that can reach ``intensity``, with the doses CPIC allows for the genotype."""
     table = kn.section("statin_intensity")[intensity]
+    order = {d: i for i, d in enumerate(kn.section("cpic_statin")["drugs"])}
     out = []
-    for drug, doses in table.items():
+    for drug, doses in sorted(table.items(), key=lambda kv: order.get(kv[0], len(order))):
         report = reports.get(drug)
         cpic = None
         if report is not None:
@@ -351,7 +352,7 @@ def _answer(
     if not options:
         return start + "."
     if all(o.cpic_status == "no result" for o in options):
-        usual = " or ".join(f"{o.drug} {o.dose_text}" for o in options)
+        usual = _either([f"{o.drug} {o.dose_text}" for o in options])
         return (
             start + f" ({usual}); the genotypes CPIC needs were not called, so no "
             "genotype-guided choice could be made."
@@ -361,5 +362,9 @@ def _answer(
             start + "; no statin reaches this intensity within the CPIC advice for this "
             "genotype — consider combination therapy (see the CPIC recommendations)."
         )
-    names = " or ".join(f"{o.drug} {o.dose_text}" for o in fitting)
+    names = _either([f"{o.drug} {o.dose_text}" for o in fitting])
     return start + f": {names} fit this genotype (CPIC 2022)."
+
+
+def _either(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]

@@ -185,9 +185,7 @@ def _run_pass(
             if status[s][v] in (MATCHED, FLIPPED):
                 continue  # already scored from an earlier record of another input file
             var = files[s].variants[v]
-            m = match_variant(
-                var.effect_allele, var.other_alleles, records, keep_ambiguous=opts.keep_ambiguous
-            )
+            m = match_variant(var.effect_allele, var.other_alleles, records, opts.keep_ambiguous)
             if m.status != "matched":
                 status[s][v] = {"ambiguous": AMBIGUOUS, "allele_mismatch": MISMATCH}.get(
                     m.status, DUPLICATE
@@ -204,7 +202,7 @@ def _run_pass(
             continue
         for (recs, allele, effect_type), weights in columns.items():
             if len(recs) == 1:
-                builder.add(group.alleles(recs[0]), allele, effect_type, weights)  # type: ignore[arg-type]
+                builder.add(group.encoded(recs[0]), allele, effect_type, weights)  # type: ignore[arg-type]
             else:
                 builder.add(merged_alleles(group, recs), 1, effect_type, weights)  # type: ignore[arg-type]
     if builder is not None:

@@ -30,7 +30,7 @@ from tailormed.cardio.prs.score import BlockScores, Float, score_block
 from tailormed.errors import InputError
 from tailormed.vcf.reader import _captured_stderr, _has_index, _htslib_problem, _located
 
-Int16 = npt.NDArray[np.int16]
+Int32 = npt.NDArray[np.int32]
 EffectType = Literal["additive", "dominant", "recessive"]
 GRCH37_LENGTHS = {"1": 249250621, "2": 243199373, "19": 59128983, "X": 155270560}
 REGION_GAP = 250_000  # scored positions closer than this are read as one region
@@ -45,61 +45,82 @@ def norm_chrom(name: str) -> str:
 
 @dataclass
 class SiteGroup:
-    """The records at one scored position, with their genotypes decoded on demand."""
+    """The records at one scored position, with their genotypes read on demand."""
 
     chrom: str
     pos: int
     raw: list[Any]
     columns: npt.NDArray[np.int64] | None
     path: Path
-    _decoded: dict[int, tuple[Int16, Int16]] = field(default_factory=dict)
+    _encoded: dict[int, tuple[Int32, Int32]] = field(default_factory=dict)
 
     @property
     def records(self) -> tuple[Record, ...]:
         return tuple(Record(r.REF.upper(), tuple(a.upper() for a in r.ALT)) for r in self.raw)
 
-    def alleles(self, i: int) -> tuple[Int16, Int16]:
-        """Allele codes of record ``i`` per sample: first and second haplotype
-        (-1 missing; -2 as second allele: haploid call)."""
-        got = self._decoded.get(i)
+    def encoded(self, i: int) -> tuple[Int32, Int32]:
+        """Genotypes of record ``i`` in htslib's encoding, first and second allele per
+        sample: ``(allele + 1) << 1 | phased``; 0 missing; :data:`END` (second allele of a
+        haploid call)."""
+        got = self._encoded.get(i)
         if got is None:
-            got = _decode(self.raw[i], self.columns, self)
-            self._decoded[i] = got
+            got = _encoded(self.raw[i], self.columns, self)
+            self._encoded[i] = got
         return got
 
+    def alleles(self, i: int) -> tuple[Int32, Int32]:
+        """Allele indices of record ``i``: -1 missing; -2 as second allele: haploid."""
+        first, second = self.encoded(i)
+        return decode(first), decode(second)
 
-def _decode(rec: Any, cols: npt.NDArray[np.int64] | None, group: SiteGroup) -> tuple[Int16, Int16]:
+
+END = np.int32(-2147483647)  # htslib's bcf_int32_vector_end
+
+
+def decode(encoded: Int32) -> Int32:
+    """Allele index from htslib's genotype encoding (-1 missing, -2 vector end)."""
+    return np.where(encoded == END, -2, (encoded >> 1) - 1).astype(np.int32)
+
+
+def encode(alleles: Int32) -> Int32:
+    """The inverse of :func:`decode`."""
+    return np.where(alleles == -2, END, (alleles + 1) << 1).astype(np.int32)
+
+
+def _encoded(rec: Any, cols: npt.NDArray[np.int64] | None, group: SiteGroup) -> tuple[Int32, Int32]:
     where = f"record {group.chrom}:{group.pos}"
-    genotype = rec.genotype
-    if genotype is None:
+    try:
+        gt = rec.format("GT", int)
+    except Exception:
+        gt = None
+    if gt is None:
         raise InputError(
             "record has no genotypes (FORMAT/GT missing)", path=group.path, record=where
         )
-    gt = genotype.array()
-    if gt.shape[1] == 2:  # every sample haploid at this record
-        first = gt[:, 0]
-        second = np.full(len(gt), -2, dtype=gt.dtype)
-    elif gt.shape[1] == 3:
+    if gt.ndim == 1 or gt.shape[1] == 1:  # every sample haploid at this record
+        first = gt.reshape(len(gt))
+        second = np.full(len(gt), END, dtype=np.int32)
+    elif gt.shape[1] == 2:
         first, second = gt[:, 0], gt[:, 1]
     else:
         raise InputError(
-            f"ploidy {gt.shape[1] - 1} is not supported (1 or 2)", path=group.path, record=where
+            f"ploidy {gt.shape[1]} is not supported (1 or 2)", path=group.path, record=where
         )
     if cols is not None:
         first, second = first[cols], second[cols]
-    return first.astype(np.int16, copy=False), second.astype(np.int16, copy=False)
+    return first, second
 
 
-def merged_alleles(group: SiteGroup, records: Sequence[int]) -> tuple[Int16, Int16]:
-    """Codes for the REF allele of a site split over SNV records: 1 where a haplotype
-    carries no ALT in any of them, 0 where it carries one; missing and haploid kept."""
+def merged_alleles(group: SiteGroup, records: Sequence[int]) -> tuple[Int32, Int32]:
+    """Encoded genotypes for the REF allele of a site split over SNV records, as allele 1:
+    present where a haplotype carries no ALT in any of them; missing and haploid kept."""
     firsts, seconds = zip(*(group.alleles(i) for i in records), strict=True)
     a0 = np.stack(firsts)
     a1 = np.stack(seconds)
-    out0 = np.where((a0 == -1).any(0), -1, (a0 == 0).all(0).astype(np.int16))
-    out1 = np.where((a1 == -1).any(0), -1, (a1 == 0).all(0).astype(np.int16))
+    out0 = np.where((a0 == -1).any(0), -1, (a0 == 0).all(0).astype(np.int32))
+    out1 = np.where((a1 == -1).any(0), -1, (a1 == 0).all(0).astype(np.int32))
     out1 = np.where((a1 == -2).any(0), -2, out1)
-    return out0.astype(np.int16), out1.astype(np.int16)
+    return encode(out0), encode(out1)
 
 
 class GenotypeFiles:
@@ -310,7 +331,7 @@ def _grouped_stream(
 
 
 class BlockBuilder:
-    """Collects matched columns (allele codes per sample) and scores them block by block."""
+    """Collects matched columns (encoded genotypes per sample) and scores them by block."""
 
     def __init__(
         self,
@@ -319,16 +340,16 @@ class BlockBuilder:
         *,
         haploid_double: bool = False,
         mean_impute: bool = False,
-        target_cells: int = 4_000_000,
+        target_cells: int = 2_000_000,
     ) -> None:
         self.n = n_samples
         self.k = n_outputs
         self.rows = max(16, min(4096, target_cells // max(n_samples, 1)))
         self.haploid_double = haploid_double
         self.mean_impute = mean_impute
-        self.a0 = np.empty((self.rows, n_samples), dtype=np.int16)
-        self.a1 = np.empty((self.rows, n_samples), dtype=np.int16)
-        self.allele = np.empty(self.rows, dtype=np.int16)
+        self.g0 = np.empty((self.rows, n_samples), dtype=np.int32)
+        self.g1 = np.empty((self.rows, n_samples), dtype=np.int32)
+        self.allele = np.empty(self.rows, dtype=np.int32)
         self.kind = np.zeros(self.rows, dtype=np.int8)  # 0 additive, 1 dominant, 2 recessive
         self.weights = np.zeros((self.rows, n_outputs))
         self.member = np.zeros((self.rows, n_outputs))
@@ -337,14 +358,14 @@ class BlockBuilder:
 
     def add(
         self,
-        codes: tuple[Int16, Int16],
+        encoded: tuple[Int32, Int32],
         allele: int,
         effect_type: EffectType,
         weights: Mapping[int, float],
     ) -> None:
         i = self.used
-        self.a0[i] = codes[0]
-        self.a1[i] = codes[1]
+        self.g0[i] = encoded[0]
+        self.g1[i] = encoded[1]
         self.allele[i] = allele
         self.kind[i] = ("additive", "dominant", "recessive").index(effect_type)
         self.weights[i] = 0.0
@@ -356,23 +377,32 @@ class BlockBuilder:
         if self.used == self.rows:
             self.flush()
 
-    def dosages(self, b: int) -> tuple[Float, npt.NDArray[np.int8]]:
-        """Dosage and ploidy (``columns x samples``) of the first ``b`` columns."""
-        a0, a1 = self.a0[:b], self.a1[:b]
-        target = self.allele[:b, None]
-        dose = (a0 == target).astype(np.int8) + (a1 == target)
-        missing = (a0 < 0) | (a1 == -1)
-        haploid = a1 == -2
-        ploidy = np.where(haploid, 1, 2).astype(np.int8)
-        if self.haploid_double:
-            dose = np.where(haploid, dose * 2, dose).astype(np.int8)
-            ploidy[:] = 2
-        dose[missing] = 0
-        ploidy[missing] = 0
+    def dosages(self, b: int) -> tuple[Float, npt.NDArray[np.int8] | None]:
+        """Dosage and ploidy (``columns x samples``) of the first ``b`` columns, from the
+        encoded genotypes in a few whole-block operations; ploidy ``None`` when every call
+        of the block is diploid and present (the common case, counted without an array)."""
+        g0, g1 = self.g0[:b], self.g1[:b]
+        # allele j, either phase bit: (code | 1) == ((j + 1) << 1) | 1
+        target = ((self.allele[:b, None] + 1) << 1) | 1
+        dose = ((g0 | 1) == target).view(np.int8) + ((g1 | 1) == target).view(np.int8)
+        ploidy: npt.NDArray[np.int8] | None = None
+        haploid = (g1 < 0) if (g1 < 0).any() else None
+        incomplete = not (g0.all() and g1.all())
+        if haploid is not None or incomplete:
+            missing = (g0 == 0) | (g1 == 0)
+            ploidy = np.full(dose.shape, 2, dtype=np.int8)
+            if haploid is not None:
+                if self.haploid_double:
+                    dose[haploid] *= 2
+                else:
+                    ploidy[haploid] = 1
+            dose[missing] = 0
+            ploidy[missing] = 0
         kind = self.kind[:b, None]
         if (kind != 0).any():
+            full = ploidy if ploidy is not None else np.full(dose.shape, 2, dtype=np.int8)
             dominant = (kind == 1) & (dose > 0)
-            recessive = (kind == 2) & (dose == ploidy) & (ploidy > 0)
+            recessive = (kind == 2) & (dose == full) & (full > 0)
             dose = np.where(kind == 0, dose, (dominant | recessive).astype(np.int8))
         return dose.astype(np.float64), ploidy
 
@@ -382,9 +412,15 @@ class BlockBuilder:
             return
         dose, ploidy = self.dosages(b)
         expected = None
-        if self.mean_impute:
+        if self.mean_impute and ploidy is not None:
             called = (ploidy > 0).sum(axis=1)
             expected = np.divide(dose.sum(axis=1), called, out=np.zeros(b), where=called > 0)
-        block = score_block(dose.T, ploidy.T, self.weights[:b], self.member[:b], expected=expected)
+        block = score_block(
+            dose.T,
+            None if ploidy is None else ploidy.T,
+            self.weights[:b],
+            self.member[:b],
+            expected=expected,
+        )
         self.total = self.total.add(block)
         self.used = 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Status = Literal["matched", "ambiguous", "allele_mismatch", "duplicate"]
@@ -82,14 +83,16 @@ def _snv(effect: str, others: tuple[str, ...]) -> bool:
     return len(effect) == 1 and all(len(o) == 1 for o in others)
 
 
+@lru_cache(maxsize=65536)
 def match_variant(
     effect: str,
     others: tuple[str, ...],
     records: Sequence[Record],
-    *,
     keep_ambiguous: bool = False,
 ) -> Match:
-    """Match one variant (effect allele, other alleles) to the records at its position."""
+    """Match one variant (effect allele, other alleles) to the records at its position.
+
+    Pure, so cached: biallelic SNVs repeat a handful of allele patterns."""
     direct = [i for i, r in enumerate(records) if _hits(effect, others, r)]
     flipped = False
     if not direct and _snv(effect, others):

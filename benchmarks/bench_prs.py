@@ -46,7 +46,7 @@ def generate(folder: Path, n_variants: int, n_samples: int, seed: int = 11) -> d
     pairs = [("A", "G"), ("C", "T"), ("G", "A"), ("T", "C")]
     weights = rng.normal(0, 0.05, n_variants)
     score_lines = []
-    with pysam.BGZFile(str(vcf_gz), "wb") as out:
+    with pysam.BGZFile(str(vcf_gz), "wb1") as out:  # fast compression: generation only
         out.write(header.encode())
         for j in range(n_variants):
             pos = 10_000 + 25 * j
@@ -68,7 +68,7 @@ def generate(folder: Path, n_variants: int, n_samples: int, seed: int = 11) -> d
     bcf = folder / "cohort.bcf"
     with (
         pysam.VariantFile(str(vcf_gz)) as src,
-        pysam.VariantFile(str(bcf), "wb", header=src.header) as dst,
+        pysam.VariantFile(str(bcf), "wb1", header=src.header) as dst,
     ):
         for rec in src:
             dst.write(rec)

@@ -165,7 +165,7 @@ class PatientFactors:
         return self.given()
 
 
-def _line_of(text: str, key: str) -> int | None:
+def line_of(text: str, key: str) -> int | None:
     """The line where ``"key"`` first appears as an object key (for error messages)."""
     pattern = re.compile(r'"' + re.escape(key) + r'"\s*:')
     match = pattern.search(text)
@@ -215,7 +215,7 @@ def factors_from_mapping(
         try:
             values[key] = check_value(key, value)
         except ValueError as exc:
-            raise InputError(str(exc), path=path, line=_line_of(text, key)) from None
+            raise InputError(str(exc), path=path, line=line_of(text, key)) from None
     return PatientFactors(**values)  # type: ignore[arg-type]
 
 

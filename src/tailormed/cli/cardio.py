@@ -23,12 +23,12 @@ app = typer.Typer(
 
 def _at(exc: TailormedError, path: Path) -> InputError:
     """A model's error about one factor, located in the factors file."""
-    from tailormed.factors import _line_of
+    from tailormed.factors import line_of
 
     line = None
     if exc.record:
         try:
-            line = _line_of(path.read_text(encoding="utf-8"), exc.record)
+            line = line_of(path.read_text(encoding="utf-8"), exc.record)
         except OSError:
             line = None
     return InputError(exc.problem, path=path, line=line)

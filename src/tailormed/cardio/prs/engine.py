@@ -30,7 +30,7 @@ from tailormed.cardio.prs.genotypes import BlockBuilder, GenotypeFiles, merged_a
 from tailormed.cardio.prs.match import match_variant
 from tailormed.cardio.prs.reference import MIN_REFERENCE, Populations
 from tailormed.cardio.prs.score import BlockScores
-from tailormed.cardio.prs.scorefile import ScoringFile
+from tailormed.cardio.prs.scorefile import CHROM_NAMES, ScoringFile
 from tailormed.errors import InputError
 
 MISSING, MATCHED, FLIPPED, AMBIGUOUS, MISMATCH, DUPLICATE, UNMAPPED = range(7)
@@ -125,18 +125,35 @@ class PrsResult:
 
 
 class _Index:
-    """Where each scored variant is: ``(chrom, pos) -> [(score, variant)]``."""
+    """Where each scored variant is, as sorted arrays: per chromosome the positions, and for
+    each position the (score, variant) entries (no per-variant Python objects)."""
 
     def __init__(self, files: Sequence[ScoringFile]) -> None:
-        self.at: dict[tuple[str, int], list[tuple[int, int]]] = {}
-        by_chrom: dict[str, set[int]] = {}
-        for s, f in enumerate(files):
-            for v, var in enumerate(f.variants):
-                if var.chrom is None or var.pos is None:
-                    continue
-                self.at.setdefault((var.chrom, var.pos), []).append((s, v))
-                by_chrom.setdefault(var.chrom, set()).add(var.pos)
-        self.wanted = {c: np.array(sorted(p), dtype=np.int64) for c, p in by_chrom.items()}
+        chrom = np.concatenate([f.chrom for f in files])
+        pos = np.concatenate([f.pos for f in files])
+        score = np.concatenate([np.full(len(f), s, dtype=np.int32) for s, f in enumerate(files)])
+        variant = np.concatenate([np.arange(len(f), dtype=np.int64) for f in files])
+        mapped = chrom > 0
+        chrom, pos, score, variant = chrom[mapped], pos[mapped], score[mapped], variant[mapped]
+        order = np.lexsort((pos, chrom))
+        self.score, self.variant = score[order], variant[order]
+        chrom, pos = chrom[order], pos[order]
+        self.by_chrom: dict[str, tuple[int, npt.NDArray[np.int64]]] = {}
+        self.wanted: dict[str, npt.NDArray[np.int64]] = {}
+        for code in np.unique(chrom):
+            lo, hi = np.searchsorted(chrom, code, "left"), np.searchsorted(chrom, code, "right")
+            name = CHROM_NAMES[int(code)]
+            self.by_chrom[name] = (int(lo), pos[lo:hi])
+            self.wanted[name] = np.unique(pos[lo:hi])
+
+    def at(self, chrom: str, position: int) -> list[tuple[int, int]]:
+        found = self.by_chrom.get(chrom)
+        if found is None:
+            return []
+        offset, positions = found
+        lo = int(np.searchsorted(positions, position, "left"))
+        hi = int(np.searchsorted(positions, position, "right"))
+        return [(int(self.score[offset + i]), int(self.variant[offset + i])) for i in range(lo, hi)]
 
 
 @dataclass
@@ -158,11 +175,7 @@ def _run_pass(
     genotypes: bool = True,
 ) -> _Pass:
     k = len(files)
-    status = [np.full(len(f), MISSING, dtype=np.int8) for f in files]
-    for s, f in enumerate(files):
-        for v, var in enumerate(f.variants):
-            if var.chrom is None:
-                status[s][v] = UNMAPPED
+    status = [np.where(f.chrom > 0, MISSING, UNMAPPED).astype(np.int8) for f in files]
     multi = [np.zeros(len(f), dtype=bool) for f in files]
     pal = [np.zeros(len(f), dtype=bool) for f in files]
     builder = None
@@ -174,18 +187,18 @@ def _run_pass(
             mean_impute=opts.mean_impute,
         )
     for group in gfiles.groups(index.wanted):
-        entries = index.at.get((group.chrom, group.pos))
+        entries = index.at(group.chrom, group.pos)
         if not entries:
             continue
         records = group.records
-        columns: dict[tuple[tuple[int, ...], int, str], dict[int, float]] = {}
+        columns: dict[tuple[tuple[int, ...], int, int], dict[int, float]] = {}
         for s, v in entries:
             if include is not None and not include[s][v]:
                 continue
             if status[s][v] in (MATCHED, FLIPPED):
                 continue  # already scored from an earlier record of another input file
-            var = files[s].variants[v]
-            m = match_variant(var.effect_allele, var.other_alleles, records, opts.keep_ambiguous)
+            f = files[s]
+            m = match_variant(str(f.effect[v]), f.others(v), records, opts.keep_ambiguous)
             if m.status != "matched":
                 status[s][v] = {"ambiguous": AMBIGUOUS, "allele_mismatch": MISMATCH}.get(
                     m.status, DUPLICATE
@@ -194,17 +207,18 @@ def _run_pass(
             status[s][v] = FLIPPED if m.flipped else MATCHED
             multi[s][v] = m.multiallelic
             pal[s][v] = m.palindromic
-            weights = columns.setdefault((m.records, m.allele, var.effect_type), {})
-            weights[s] = var.weight
+            weight = float(f.weight[v])
+            weights = columns.setdefault((m.records, m.allele, int(f.effect_type[v])), {})
+            weights[s] = weight
             if extra is not None and extra[s][v]:
-                weights[k + s] = var.weight
+                weights[k + s] = weight
         if builder is None:
             continue
         for (recs, allele, effect_type), weights in columns.items():
             if len(recs) == 1:
-                builder.add(group.encoded(recs[0]), allele, effect_type, weights)  # type: ignore[arg-type]
+                builder.add(group.encoded(recs[0]), allele, effect_type, weights)
             else:
-                builder.add(merged_alleles(group, recs), 1, effect_type, weights)  # type: ignore[arg-type]
+                builder.add(merged_alleles(group, recs), 1, effect_type, weights)
     if builder is not None:
         builder.flush()
     return _Pass(status, multi, pal, builder.total if builder else None)

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +31,6 @@ from tailormed.errors import InputError
 from tailormed.vcf.reader import _captured_stderr, _has_index, _htslib_problem, _located
 
 Int32 = npt.NDArray[np.int32]
-EffectType = Literal["additive", "dominant", "recessive"]
 GRCH37_LENGTHS = {"1": 249250621, "2": 243199373, "19": 59128983, "X": 155270560}
 REGION_GAP = 250_000  # scored positions closer than this are read as one region
 Keep = Callable[[int], bool]
@@ -360,14 +359,15 @@ class BlockBuilder:
         self,
         encoded: tuple[Int32, Int32],
         allele: int,
-        effect_type: EffectType,
+        effect_type: int,
         weights: Mapping[int, float],
     ) -> None:
+        """Add a column: ``effect_type`` 0 additive, 1 dominant, 2 recessive."""
         i = self.used
         self.g0[i] = encoded[0]
         self.g1[i] = encoded[1]
         self.allele[i] = allele
-        self.kind[i] = ("additive", "dominant", "recessive").index(effect_type)
+        self.kind[i] = effect_type
         self.weights[i] = 0.0
         self.member[i] = 0.0
         for out, w in weights.items():

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tailormed.cardio.prs.engine import STATUS_NAMES, PrsResult
+from tailormed.cardio.prs.scorefile import CHROM_NAMES
 from tailormed.errors import InputError
 
 SCORE_COLUMNS = (
@@ -149,16 +150,16 @@ def write_result(result: PrsResult, out: Path) -> dict[str, Path]:
         (
             (
                 f.pgs_id,
-                str(v.line),
-                v.chrom or "",
-                "" if v.pos is None else str(v.pos),
-                v.effect_allele,
-                "/".join(v.other_alleles),
-                repr(v.weight),
+                str(f.line[i]),
+                CHROM_NAMES[f.chrom[i]],
+                str(f.pos[i]) if f.chrom[i] else "",
+                str(f.effect[i]),
+                str(f.other[i]),
+                repr(float(f.weight[i])),
                 STATUS_NAMES[int(status[i])],
             )
             for f, status in zip(result.files, result.statuses, strict=True)
-            for i, v in enumerate(f.variants)
+            for i in range(len(f))
         ),
     )
     return files

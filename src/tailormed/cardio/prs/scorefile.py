@@ -26,10 +26,15 @@ from __future__ import annotations
 
 import gzip
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 from tailormed.errors import InputError
 
@@ -55,19 +60,36 @@ class ScoreVariant:
     rsid: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+CHROM_NAMES = ("", *(str(i) for i in range(1, 23)), "X", "Y", "MT")  # code 0: unmapped
+CHROM_CODE = {name: code for code, name in enumerate(CHROM_NAMES) if name}
+EFFECT_TYPES: tuple[EffectType, ...] = ("additive", "dominant", "recessive")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class ScoringFile:
+    """A scoring file's metadata and its variants as columns (NumPy arrays: a genome-wide
+    score of millions of variants stays about 100 bytes a variant). ``chrom`` holds codes
+    into :data:`CHROM_NAMES` (0 and ``pos`` 0: unmapped); ``other`` joins the other alleles
+    with ``/`` (empty: not given); ``effect_type`` indexes :data:`EFFECT_TYPES`."""
+
     path: Path
     pgs_id: str
     build: str
     harmonised: bool
     header: dict[str, str]
-    variants: tuple[ScoreVariant, ...]
+    line: npt.NDArray[np.int64]
+    chrom: npt.NDArray[np.int8]
+    pos: npt.NDArray[np.int64]
+    effect: npt.NDArray[np.object_]
+    other: npt.NDArray[np.object_]
+    weight: npt.NDArray[np.float64]
+    effect_type: npt.NDArray[np.int8]
+    rsid: npt.NDArray[np.object_]
     format_version: str | None = None
     notes: tuple[str, ...] = field(default=())
 
     def __len__(self) -> int:
-        return len(self.variants)
+        return len(self.weight)
 
     @property
     def name(self) -> str | None:
@@ -76,6 +98,32 @@ class ScoringFile:
     @property
     def trait(self) -> str | None:
         return self.header.get("trait_reported")
+
+    def others(self, i: int) -> tuple[str, ...]:
+        return _split_others(str(self.other[i]))
+
+    def variant(self, i: int) -> ScoreVariant:
+        code = int(self.chrom[i])
+        return ScoreVariant(
+            line=int(self.line[i]),
+            chrom=CHROM_NAMES[code] if code else None,
+            pos=int(self.pos[i]) if code else None,
+            effect_allele=str(self.effect[i]),
+            other_alleles=self.others(i),
+            weight=float(self.weight[i]),
+            effect_type=EFFECT_TYPES[int(self.effect_type[i])],
+            rsid=str(self.rsid[i]) or None,
+        )
+
+    @property
+    def variants(self) -> tuple[ScoreVariant, ...]:
+        """Every row as a :class:`ScoreVariant` (convenient for small files only)."""
+        return tuple(self.variant(i) for i in range(len(self)))
+
+
+@lru_cache(maxsize=4096)
+def _split_others(text: str) -> tuple[str, ...]:
+    return tuple(a for a in text.split("/") if a)
 
 
 def _lines(path: Path, text: str | None) -> Iterator[str]:
@@ -131,7 +179,6 @@ def read_scoring_file(path: Path, *, text: str | None = None) -> ScoringFile:
     """Parse and validate a scoring file; refuses anything not on GRCh38 (naming the build)."""
     header: dict[str, str] = {}
     columns: list[str] | None = None
-    rows: list[ScoreVariant] = []
     reader: _RowReader | None = None
     for number, line in enumerate(_lines(path, text), start=1):
         if not line.strip():
@@ -146,26 +193,19 @@ def read_scoring_file(path: Path, *, text: str | None = None) -> ScoringFile:
             reader = _RowReader(path, columns, header)
             continue
         assert reader is not None
-        rows.append(reader.row(line, number))
+        reader.row(line, number)
     if columns is None or reader is None:
         raise InputError("no column header line found (not a PGS Catalog scoring file?)", path=path)
-    if not rows:
+    if not reader.lines:
         raise InputError("the scoring file has no variants", path=path)
-    _check_duplicates(path, rows)
+    sf = reader.table(header)
+    _check_duplicates(sf)
     stated = header.get("variants_number", "")
-    if stated.isdigit() and int(stated) != len(rows):
-        reader.notes.append(f"the header says {stated} variants; the file has {len(rows)}")
-    pgs_id = header.get("pgs_id") or path.name.split(".")[0].split("_")[0]
-    return ScoringFile(
-        path=path,
-        pgs_id=pgs_id,
-        build=reader.build,
-        harmonised=reader.harmonised,
-        header=header,
-        variants=tuple(rows),
-        format_version=header.get("format_version"),
-        notes=tuple(reader.notes),
-    )
+    if stated.isdigit() and int(stated) != len(sf):
+        object.__setattr__(
+            sf, "notes", (*sf.notes, f"the header says {stated} variants; the file has {len(sf)}")
+        )
+    return sf
 
 
 class _RowReader:
@@ -217,12 +257,40 @@ class _RowReader:
         for unsupported in ("is_interaction", "is_haplotype"):
             if unsupported in self.index:
                 self.notes.append(f"column {unsupported} present; rows marked true are refused")
+        self.lines: list[int] = []
+        self.chroms: list[int] = []
+        self.positions: list[int] = []
+        self.effects: list[str] = []
+        self.others: list[str] = []
+        self.weights: list[float] = []
+        self.types: list[int] = []
+        self.rsids: list[str] = []
+
+    def table(self, header: dict[str, str]) -> ScoringFile:
+        """The rows read, as columns."""
+        return ScoringFile(
+            path=self.path,
+            pgs_id=header.get("pgs_id") or self.path.name.split(".")[0].split("_")[0],
+            build=self.build,
+            harmonised=self.harmonised,
+            header=header,
+            line=np.array(self.lines, dtype=np.int64),
+            chrom=np.array(self.chroms, dtype=np.int8),
+            pos=np.array(self.positions, dtype=np.int64),
+            effect=np.array(self.effects, dtype=object),
+            other=np.array(self.others, dtype=object),
+            weight=np.array(self.weights, dtype=np.float64),
+            effect_type=np.array(self.types, dtype=np.int8),
+            rsid=np.array(self.rsids, dtype=object),
+            format_version=header.get("format_version"),
+            notes=tuple(self.notes),
+        )
 
     def _get(self, cells: list[str], name: str) -> str:
         i = self.index.get(name)
         return cells[i].strip() if i is not None and i < len(cells) else ""
 
-    def row(self, line: str, number: int) -> ScoreVariant:
+    def row(self, line: str, number: int) -> None:
         cells = line.split("\t")
         if len(cells) > self.width:
             raise InputError(
@@ -253,7 +321,7 @@ class _RowReader:
         chrom_text = self._get(cells, self.chrom_col)
         pos_text = self._get(cells, self.pos_col)
         chrom: str | None = None
-        pos: int | None = None
+        pos = 0
         if chrom_text or pos_text:
             chrom = _chrom(chrom_text)
             if chrom is None:
@@ -274,22 +342,20 @@ class _RowReader:
             raise InputError(
                 f"{self.chrom_col}/{self.pos_col} are empty", path=self.path, line=number
             )
-        return ScoreVariant(
-            line=number,
-            chrom=chrom,
-            pos=pos,
-            effect_allele=effect,
-            other_alleles=others,
-            weight=weight,
-            effect_type=self._effect_type(cells, number),
-            rsid=self._get(cells, "hm_rsID") or self._get(cells, "rsID") or None,
-        )
+        self.lines.append(number)
+        self.chroms.append(CHROM_CODE[chrom] if chrom else 0)
+        self.positions.append(pos)
+        self.effects.append(sys.intern(effect))
+        self.others.append(sys.intern(others))
+        self.weights.append(weight)
+        self.types.append(EFFECT_TYPES.index(self._effect_type(cells, number)))
+        self.rsids.append(self._get(cells, "hm_rsID") or self._get(cells, "rsID"))
 
-    def _others(self, cells: list[str], number: int) -> tuple[str, ...]:
+    def _others(self, cells: list[str], number: int) -> str:
         text = self._get(cells, "other_allele") or self._get(cells, "hm_inferOtherAllele")
         if not text:
-            return ()
-        alleles = tuple(a.strip().upper() for a in text.split("/") if a.strip())
+            return ""
+        alleles = [a.strip().upper() for a in text.split("/") if a.strip()]
         for a in alleles:
             if not ALLELE.match(a):
                 raise InputError(
@@ -297,7 +363,7 @@ class _RowReader:
                     path=self.path,
                     line=number,
                 )
-        return alleles
+        return "/".join(alleles)
 
     def _effect_type(self, cells: list[str], number: int) -> EffectType:
         dominant = self._get(cells, "is_dominant").lower() in TRUE
@@ -328,18 +394,29 @@ def _chrom(text: str) -> str | None:
     return name if name in CHROMS else None
 
 
-def _check_duplicates(path: Path, rows: list[ScoreVariant]) -> None:
-    seen: dict[tuple[str, int, str], int] = {}
-    for v in rows:
-        if v.chrom is None or v.pos is None:
-            continue
-        key = (v.chrom, v.pos, v.effect_allele)
-        first = seen.get(key)
-        if first is not None:
-            raise InputError(
-                f"{v.chrom}:{v.pos} effect allele {v.effect_allele} appears twice "
-                f"(lines {first} and {v.line})",
-                path=path,
-                line=v.line,
-            )
-        seen[key] = v.line
+def _check_duplicates(sf: ScoringFile) -> None:
+    """No two rows may give the same effect allele at the same position."""
+    mapped = np.flatnonzero(sf.chrom > 0)
+    key = sf.chrom[mapped].astype(np.int64) * 1_000_000_000_000 + sf.pos[mapped]
+    order = mapped[np.argsort(key, kind="stable")]
+    key = np.sort(key, kind="stable")
+    for start in np.flatnonzero(key[1:] == key[:-1]):
+        a, b = int(order[start]), int(order[start + 1])
+        run = [a, b]
+        # rows sharing a position: compare every pair of effect alleles in the run
+        j = start + 2
+        while j < len(key) and key[j] == key[start]:
+            run.append(int(order[j]))
+            j += 1
+        seen: dict[str, int] = {}
+        for i in sorted(run, key=lambda r: int(sf.line[r])):
+            first = seen.get(str(sf.effect[i]))
+            if first is not None:
+                raise InputError(
+                    f"{CHROM_NAMES[int(sf.chrom[i])]}:{int(sf.pos[i])} effect allele "
+                    f"{sf.effect[i]} appears twice (lines {int(sf.line[first])} and "
+                    f"{int(sf.line[i])})",
+                    path=sf.path,
+                    line=int(sf.line[i]),
+                )
+            seen[str(sf.effect[i])] = i

@@ -56,6 +56,11 @@ _SPECS: tuple[BundleSpec, ...] = (
         "somatic evidence (CIViC), OncoTree, FDA approvals, resistance, ctDNA rules",
         "tailormed.knowledge.oncology:compile_bundle",
     ),
+    BundleSpec(
+        "cardio",
+        "Cardiovascular risk: PREVENT and PCE equations, FH variants, dyslipidemia thresholds",
+        "tailormed.knowledge.cardio:compile_bundle",
+    ),
 )
 
 REGISTRY: dict[str, BundleSpec] = {spec.name: spec for spec in _SPECS}

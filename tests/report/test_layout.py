@@ -107,8 +107,16 @@ def test_doses_phenoconversion_and_gaps(page: str, report: Report) -> None:
 
 
 def test_phenoconverted_phenotypes_are_marked_where_advice_uses_them(page: str) -> None:
+    # Paroxetine's own advice was selected from the genotype (CPIC does not apply a drug's
+    # inhibition to itself): its row names the genotype's phenotype, unmarked.
     listed = _text(_section(page, "listed-actionable", "</table>"))
-    assert re.search(r"CYP2D6 Poor Metabolizer ?† ?\(paroxetine\)", listed)
+    row = listed[listed.index("paroxetine") :]
+    assert re.search(r"CYP2D6 Intermediate Metabolizer Consider a lower starting dose", row)
+    assert "†" not in row
+    # Codeine's advice uses the phenoconverted phenotype: marked with its cause.
+    others = _text(_section(page, "actionable-summary", "</table>"))
+    assert re.search(r"CYP2D6 Poor Metabolizer ?† ?\(paroxetine\)", others)
+    assert "codeine" in others
     genes = _text(_section(page, "gene-table", "</table>"))
     assert re.search(r"Poor Metabolizer ?†", genes)
 

@@ -60,6 +60,9 @@ def phenoconverted(g: GeneResult | None) -> bool:
 
 
 def _label(gene: str, rec: Recommendation, genes: dict[str, GeneResult]) -> str:
+    """The phenotype that selected ``rec`` for ``gene`` — the one the recommendation
+    records (a drug whose advice was chosen from the genotype shows the genotype's
+    phenotype even when the gene is phenoconverted for other drugs)."""
     g = genes.get(gene)
     if g is None:
         return "not tested"
@@ -67,25 +70,34 @@ def _label(gene: str, rec: Recommendation, genes: dict[str, GeneResult]) -> str:
         return rec.lookup_key.get(gene) or "no result"
     if plain.is_undetermined(g):
         return "no result"
+    used = rec.phenotypes.get(gene)
+    if used:
+        return used.split(", phenoconverted from ", 1)[0].split(" (activity score", 1)[0]
     return g.phenotype or "no result"
 
 
-def _cause(gene: str, labels: list[str], genes: dict[str, GeneResult]) -> Cause:
+def _cause(
+    gene: str, labels: list[str], genes: dict[str, GeneResult], converted: bool = True
+) -> Cause:
     g = genes.get(gene)
     by = None
-    if g is not None and g.phenoconversion is not None and phenoconverted(g):
+    if converted and g is not None and g.phenoconversion is not None and phenoconverted(g):
         by = ", ".join(g.phenoconversion.inhibitors)
     return Cause(gene, ", ".join(labels), by)
 
 
 def rec_causes(rec: Recommendation, genes: dict[str, GeneResult]) -> tuple[Cause, ...]:
     """The patient's results that selected one recommendation."""
-    return tuple(_cause(gene, [_label(gene, rec, genes)], genes) for gene in rec.lookup_key)
+    return tuple(
+        _cause(gene, [_label(gene, rec, genes)], genes, rec.phenoconverted)
+        for gene in rec.lookup_key
+    )
 
 
 def causes(drug: DrugResult, genes: dict[str, GeneResult]) -> tuple[Cause, ...]:
     """The results behind a drug's actionable advice, one per gene, in advice order."""
     labels: dict[str, list[str]] = {}
+    converted: dict[str, bool] = {}
     for rec in drug.recommendations:
         if not rec.actionable:
             continue
@@ -94,7 +106,8 @@ def causes(drug: DrugResult, genes: dict[str, GeneResult]) -> tuple[Cause, ...]:
             label = _label(gene, rec, genes)
             if label not in found:
                 found.append(label)
-    return tuple(_cause(gene, ls, genes) for gene, ls in labels.items())
+            converted[gene] = converted.get(gene, False) or rec.phenoconverted
+    return tuple(_cause(gene, ls, genes, converted[gene]) for gene, ls in labels.items())
 
 
 def action_key(d: DrugResult) -> str:

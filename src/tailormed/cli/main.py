@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tailormed import __version__
-from tailormed.cli import admin, call, kb, report, review, run, serve, validate
+from tailormed.cli import admin, call, kb, rare, report, review, run, serve, validate
 from tailormed.cli.common import console, handle_errors
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.command("report")(report.report_cmd)
 app.command("serve")(serve.serve_cmd)
 app.add_typer(admin.app, name="admin")
 app.add_typer(validate.app, name="validate")
+app.add_typer(rare.app, name="rare")
 
 
 @app.command()

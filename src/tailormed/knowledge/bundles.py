@@ -50,7 +50,13 @@ class BundleSpec:
 
 
 # The domains' bundles: one line each.
-_SPECS: tuple[BundleSpec, ...] = ()
+_SPECS: tuple[BundleSpec, ...] = (
+    BundleSpec(
+        "rare",
+        "HPO term graph, disease annotations, gene links and gene coordinates",
+        "tailormed.knowledge.rare:compile_bundle",
+    ),
+)
 
 REGISTRY: dict[str, BundleSpec] = {spec.name: spec for spec in _SPECS}
 

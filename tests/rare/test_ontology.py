@@ -80,3 +80,18 @@ def test_gene_coordinates(rare_kb: RareKnowledge) -> None:
     # AAGAB lies on chr15 around 67.2 Mb (GRCh38); the dev set's AAGAB variant is there
     assert "AAGAB" in genes_at(rare_kb.coords, "chr15", 67236719)
     assert genes_at(rare_kb.coords, "chr15", 1) == []
+
+
+def test_pgx_commands_do_not_load_the_rare_bundle() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import tailormed.cli.main\n"
+        "from tailormed.knowledge import load_kb\n"
+        "load_kb()\n"
+        "assert 'tailormed.knowledge.rare' not in sys.modules, 'rare bundle code imported'\n"
+        "assert 'tailormed.rare' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -156,3 +156,13 @@ def test_vcf_sample_must_match_subject(samples: Path, tmp_path: Path) -> None:
     vcf = write_vcf(tmp_path / "two.vcf", [(*AAGAB, "", "0/1\t0/0")], samples=("A", "B"))
     with pytest.raises(InputError, match="no sample named 'CASE REPORT'"):
         rank_phenopackets([samples / "PMID_24573067_CASE_REPORT.json"], vcf=vcf)
+
+
+def test_unparsable_record_is_an_input_error(rare_kb: RareKnowledge, tmp_path: Path) -> None:
+    vcf = write_vcf(
+        tmp_path / "bad.vcf",
+        [(*AAGAB, "", "0/1"), ("chr15", 67236800, "G", "T", "CSQ=T|x|c.[1A>T;1556G>T]||", "0/1")],
+        info_header=VEP_HEADER,
+    )
+    with pytest.raises(InputError, match=r"bad\.vcf: cannot parse the record after record 1"):
+        read_variants(vcf, rare_kb.coords, {"S1": "FEMALE"})

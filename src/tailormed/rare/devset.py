@@ -192,4 +192,9 @@ def _csq(v: CausalVariant, cons: str, gene: str) -> str:
     allele = v.alt
     if len(v.ref) != len(v.alt) and v.ref[:1] == v.alt[:1]:
         allele = v.alt[1:] or "-"
-    return "|".join([allele, cons, IMPACT.get(cons, "MODERATE"), gene, v.hgvs, "", ""])
+    hgvs = "".join(_ESCAPE.get(ch, ch) for ch in v.hgvs)
+    return "|".join([allele, cons, IMPACT.get(cons, "MODERATE"), gene, hgvs, "", ""])
+
+
+# characters VCF INFO values cannot hold, percent-encoded as VEP does
+_ESCAPE = {";": "%3B", ",": "%2C", "=": "%3D", " ": "%20", "|": "%7C"}

@@ -172,6 +172,23 @@ def _open(path: Path) -> Iterator[Any]:
         vcf.close()
 
 
+def _records(vcf: Any, path: Path) -> Iterator[tuple[int, Any]]:
+    """The records with their numbers; an unparsable record is an InputError naming it."""
+    number = 0
+    iterator = iter(vcf)
+    while True:
+        number += 1
+        try:
+            rec = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # cyvcf2 raises a bare Exception for htslib parse errors
+            raise InputError(
+                f"cannot parse the record after record {number - 1} ({exc})", path=path
+            ) from None
+        yield number, rec
+
+
 def vcf_samples(path: Path) -> list[str]:
     with _open(path) as vcf:
         return list(vcf.samples)
@@ -198,7 +215,7 @@ def read_variants(
                 "coordinates and their consequences are unknown"
             )
         found: dict[str, dict[str, dict[str, Variant]]] = {s: {} for s in samples}
-        for number, rec in enumerate(vcf, start=1):
+        for number, rec in _records(vcf, path):
             try:
                 gts = rec.genotypes
             except Exception as exc:  # cyvcf2 raises bare exceptions on broken records

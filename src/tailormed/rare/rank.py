@@ -190,7 +190,13 @@ class Ranker:
                     excluded_against=against,
                     genotype=scored.genotype.get(i)
                     or (
-                        genotype_evidence(self.pair_gene[i], (), (), case.sex, self.genotype_params)
+                        genotype_evidence(
+                            self.pair_gene[i],
+                            [self.kb.ontology.term_id(t) for t in self.kb.inheritance.get(d, ())],
+                            (),
+                            case.sex,
+                            self.genotype_params,
+                        )
                         if variants is not None
                         else None
                     ),

@@ -14,6 +14,7 @@ from tailormed.cli import (
     cardio,
     kb,
     oncology,
+    rare,
     report,
     review,
     run,
@@ -39,6 +40,7 @@ app.command("tumor")(oncology.tumor_cmd)
 app.command("ctdna")(oncology.ctdna_cmd)
 app.command("prs")(cardio.prs_cmd)
 app.add_typer(cardio.app, name="cardio")
+app.add_typer(rare.app, name="rare")
 
 
 def _print_version(value: bool) -> None:

@@ -61,6 +61,11 @@ _SPECS: tuple[BundleSpec, ...] = (
         "Cardiovascular risk: PREVENT and PCE equations, FH variants, dyslipidemia thresholds",
         "tailormed.knowledge.cardio:compile_bundle",
     ),
+    BundleSpec(
+        "rare",
+        "HPO term graph, disease annotations, gene links and gene coordinates",
+        "tailormed.knowledge.rare:compile_bundle",
+    ),
 )
 
 REGISTRY: dict[str, BundleSpec] = {spec.name: spec for spec in _SPECS}

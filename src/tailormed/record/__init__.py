@@ -63,6 +63,7 @@ from tailormed.record.patients import (
     list_audit_events,
 )
 from tailormed.record.results import (
+    WITHHELD_LIMITATIONS,
     ResultView,
     UploadInfo,
     add_result,
@@ -87,6 +88,7 @@ from tailormed.record.users import (
 
 __all__ = [
     "UNSET",
+    "WITHHELD_LIMITATIONS",
     "Access",
     "Actor",
     "AuditEntry",

@@ -10,7 +10,9 @@ the whole result for the patient or a scope-``all`` consent; for scope ``genes``
 the calls, phenotypes and drug reports of the listed genes (a drug only when every gene
 its guidelines use is listed); for scope ``reports`` phenotypes and drug reports, and
 calls without their per-variant evidence. Partial views never include the
-interpretation's medication list or patient factors.
+interpretation's medication list or patient factors, and a ``genes`` view keeps only the
+limitation sentences that name no gene outside its list (knowledge-base notes naming no
+gene stay), ending with :data:`WITHHELD_LIMITATIONS` when any was withheld.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 import tailormed
 from tailormed.calling.models import GeneCall
 from tailormed.errors import InputError
+from tailormed.knowledge import OUTSIDE_CALL_GENES, load_kb
 from tailormed.recommend.models import Interpretation
 from tailormed.record import clock
 from tailormed.record.access import Access, Actor, Purpose, operation
@@ -36,6 +39,9 @@ from tailormed.record.models import UPLOAD_KINDS, Result, Upload
 
 UploadKind = Literal["vcf", "outside", "fhir"]
 ReadAction = Literal["read", "cds"]
+WITHHELD_LIMITATIONS = (
+    "Limitations that concern genes outside the scope of this consent or share are not shown."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,43 @@ def limit_calls(calls: list[dict[str, Any]], access: Access) -> list[dict[str, A
     return out
 
 
+def _gene_names(interp: dict[str, Any]) -> set[str]:
+    """Every gene symbol a limitation sentence of ``interp`` could name."""
+    kb = load_kb()
+    names = set(kb.genes) | set(OUTSIDE_CALL_GENES) | {g for d in kb.drugs for g in d.genes}
+    names |= {c.get("gene", "") for c in interp.get("calls", [])}
+    names |= {p.get("gene", "") for p in interp.get("phenotypes", [])}
+    names |= {g for d in interp.get("drugs", []) for g in d.get("genes", ())}
+    return {n for n in names if n}
+
+
+def _named_genes(sentence: str, names: set[str]) -> set[str]:
+    """The gene symbols ``sentence`` names as whole words (CYP2C9 is not in CYP2C19)."""
+    found = set()
+    for token in re.findall(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*", sentence.upper()):
+        parts = re.split(r"([-_])", token)
+        # every hyphen/underscore prefix: "HLA-B-positive" names HLA-B, "MT_RNR1" MT-RNR1
+        for end in range(1, len(parts) + 1, 2):
+            prefix = "".join(parts[:end])
+            for name in (prefix, prefix.replace("_", "-")):
+                if name in names:
+                    found.add(name)
+    return found
+
+
+def limit_limitations(interp: dict[str, Any], allowed: frozenset[str]) -> list[str]:
+    """The limitation sentences that name no gene outside ``allowed``, then a note if any
+    sentence was withheld."""
+    names = _gene_names(interp)
+    kept, withheld = [], False
+    for sentence in interp.get("limitations", []):
+        if _named_genes(sentence, names) <= allowed:
+            kept.append(sentence)
+        else:
+            withheld = True
+    return [*kept, WITHHELD_LIMITATIONS] if withheld else kept
+
+
 def limit_interpretation(interp: dict[str, Any], access: Access) -> dict[str, Any]:
     """The stored interpretation JSON cut down to ``access``."""
     if access.full:
@@ -102,6 +145,9 @@ def limit_interpretation(interp: dict[str, Any], access: Access) -> dict[str, An
     def gene_ok(gene: str) -> bool:
         return access.reports or gene in access.genes
 
+    limitations = interp.get("limitations", [])
+    if not access.reports:
+        limitations = limit_limitations(interp, access.genes)
     return {
         **interp,
         "calls": limit_calls(interp.get("calls", []), access),
@@ -109,6 +155,7 @@ def limit_interpretation(interp: dict[str, Any], access: Access) -> dict[str, An
         "drugs": [d for d in interp.get("drugs", []) if all(gene_ok(g) for g in d["genes"])],
         "medications": [],
         "factors": {},
+        "limitations": limitations,
     }
 
 

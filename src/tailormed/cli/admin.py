@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -65,18 +66,83 @@ def rotate_keys_cmd(
     console.print("Keep the old key configured until every process uses the new one.")
 
 
-@app.command("verify-audit")
+def _head_option(value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    head_id, _, head_hash = value.strip().partition(":")
+    if not head_id.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", head_hash):
+        raise typer.BadParameter(
+            "give the head as ID:HASH, as `tailormed admin audit-head` prints it"
+        )
+    return int(head_id), head_hash
+
+
+@app.command("audit-head")
 @handle_errors
-def verify_audit_cmd(database_url: DatabaseOption = None) -> None:
-    """Verify the hash-chained audit log; exit 1 and name the first bad event if tampered."""
-    from tailormed.record import audit_head, open_database, session_factory, verify_audit_chain
+def audit_head_cmd(database_url: DatabaseOption = None) -> None:
+    """Print the audit log's newest event as ID:HASH, to record somewhere else.
+
+    Keep the line where the database's writers cannot change it (a ticket, a log
+    server, a signed e-mail); `verify-audit --expect-head ID:HASH` later shows whether
+    events were deleted from the end since.
+    """
+    from tailormed.record import audit_head, open_database, session_factory
 
     engine = open_database(database_url)
-    with session_factory(engine)() as session:
-        ok, bad = verify_audit_chain(session)
-        head = audit_head(session)
-    if not ok:
-        err_console.print(f"[bold red]audit log tampered:[/] first bad event id {bad}")
+    try:
+        with session_factory(engine)() as session:
+            head = audit_head(session)
+    finally:
+        engine.dispose()
+    if head is None:
+        err_console.print("the audit log is empty")
         raise typer.Exit(1)
-    where = f"head event {head[0]}, hash {head[1]}" if head else "empty log"
-    console.print(f"[green]audit chain intact[/] ({where}); store the head hash elsewhere")
+    err_console.print("Record this line outside the database (it anchors the audit log):")
+    typer.echo(f"{head[0]}:{head[1]}")
+
+
+@app.command("verify-audit")
+@handle_errors
+def verify_audit_cmd(
+    database_url: DatabaseOption = None,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            metavar="ID:HASH",
+            help="A head printed earlier by `tailormed admin audit-head`: the log must still "
+            "hold that event, unchanged (catches events deleted from the end)",
+        ),
+    ] = None,
+) -> None:
+    """Verify the audit log: hash chain, MACs and (optionally) a head recorded elsewhere.
+
+    Exit 1 and name the first bad event if it was tampered with.
+    """
+    from tailormed.record import check_audit_chain, open_database, session_factory
+
+    expected = _head_option(expect_head)
+    engine = open_database(database_url)
+    try:
+        with session_factory(engine)() as session:
+            check = check_audit_chain(session, expected_head=expected)
+    finally:
+        engine.dispose()
+    if not check.valid:
+        err_console.print(
+            f"[bold red]audit log tampered:[/] first bad event id {check.first_bad_id} "
+            f"({check.problem})"
+        )
+        raise typer.Exit(1)
+    where = f"head event {check.head[0]}, hash {check.head[1]}" if check.head else "empty log"
+    console.print(f"[green]audit chain intact[/] ({check.events} events, MACs verified; {where})")
+    if check.unverified:
+        console.print(
+            f"{check.unverified} older events are sealed with retired keys; the chain up to "
+            "the verified newest event pins them."
+        )
+    if expected is None:
+        console.print(
+            "Events deleted from the end are only caught against a head recorded elsewhere: "
+            "record `tailormed admin audit-head` and pass it back with --expect-head ID:HASH."
+        )

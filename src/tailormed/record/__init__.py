@@ -21,7 +21,13 @@ sees ciphertext or an ORM object.
 """
 
 from tailormed.record.access import Access, Actor, Purpose, Role
-from tailormed.record.audit import AuditEntry, audit_head, verify_audit_chain
+from tailormed.record.audit import (
+    AuditCheck,
+    AuditEntry,
+    audit_head,
+    check_audit_chain,
+    verify_audit_chain,
+)
 from tailormed.record.clinical import (
     UNSET,
     FamilyHistoryView,
@@ -91,6 +97,7 @@ __all__ = [
     "WITHHELD_LIMITATIONS",
     "Access",
     "Actor",
+    "AuditCheck",
     "AuditEntry",
     "AuthorizationError",
     "ConsentError",
@@ -115,6 +122,7 @@ __all__ = [
     "audit_head",
     "authenticate",
     "bootstrap_admin",
+    "check_audit_chain",
     "check_keys",
     "create_patient",
     "create_share",

@@ -137,15 +137,34 @@ class Keyring:
                 f"{associated_data}: value does not authenticate under key {kid}"
             ) from None
 
-    def blind_index(self, value: str, kid: str | None = None) -> str:
-        """A keyed hash of ``value`` for equality lookups without storing it in clear."""
-        raw = self._raw[kid or self._primary]
-        index_key = hmac.new(raw, b"tailormed-blind-index", hashlib.sha256).digest()
+    def _derived(self, kid: str, purpose: bytes) -> bytes:
+        return hmac.new(self._raw[kid], purpose, hashlib.sha256).digest()
+
+    def blind_index(self, value: str, kid: str | None = None, *, domain: str = "") -> str:
+        """A keyed hash of ``value`` for equality lookups without storing it in clear.
+
+        ``domain`` separates columns: the same value gets unrelated indexes in two columns
+        (the empty domain is the patient external id's, kept for stored indexes)."""
+        purpose = b"tailormed-blind-index" + (b":" + domain.encode() if domain else b"")
+        index_key = self._derived(kid or self._primary, purpose)
         return hmac.new(index_key, value.encode(), hashlib.sha256).hexdigest()
 
-    def blind_indexes(self, value: str) -> list[str]:
+    def blind_indexes(self, value: str, *, domain: str = "") -> list[str]:
         """``value``'s blind index under every key (rows not yet rotated use old keys)."""
-        return [self.blind_index(value, kid) for kid in self._keys]
+        return [self.blind_index(value, kid, domain=domain) for kid in self._keys]
+
+    def audit_mac(self, digest: str, kid: str | None = None) -> tuple[str, str]:
+        """``(key id, HMAC-SHA256)`` sealing an audit event's hash (primary key by default)."""
+        kid = kid or self.primary_id
+        mac_key = self._derived(kid, b"tailormed-audit-mac")
+        return kid, hmac.new(mac_key, digest.encode(), hashlib.sha256).hexdigest()
+
+    def check_audit_mac(self, digest: str, kid: str, mac: str) -> bool | None:
+        """Whether ``mac`` seals ``digest`` under key ``kid``; ``None`` if that key is not
+        configured (retired by a rotation)."""
+        if kid not in self._raw:
+            return None
+        return hmac.compare_digest(self.audit_mac(digest, kid)[1], mac)
 
 
 # --------------------------------------------------------------------------- key loading

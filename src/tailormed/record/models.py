@@ -248,6 +248,10 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC of ``hash`` under a key derived from data key ``mac_key`` (see record.audit);
+    # NULL only in a database an attacker edited: the check refuses it.
+    mac_key: Mapped[str | None] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 bind_associated_data(Base.metadata)

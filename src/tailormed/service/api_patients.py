@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from tailormed.record import (
-    audit_head,
+    check_audit_chain,
     create_patient,
     create_user,
     deactivate_user,
@@ -31,7 +31,6 @@ from tailormed.record import (
     get_patient,
     issue_token,
     list_audit_events,
-    verify_audit_chain,
 )
 from tailormed.record.access import operation
 from tailormed.service.auth import CallerDep, SessionDep, StateDep
@@ -165,18 +164,20 @@ def verify(
     expected_head_id: int | None = None,
     expected_head_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
 ) -> AuditVerifyOut:
-    """Check the audit log's hash chain (admins). Pass an anchored head to catch truncation."""
+    """Check the audit log's hash chain and MACs (admins). Pass a head recorded elsewhere
+    (``tailormed admin audit-head``) to catch events deleted from the end."""
     expected = None
     if expected_head_id is not None and expected_head_hash is not None:
         expected = (expected_head_id, expected_head_hash)
     with operation(session, caller.actor, caller.purpose, "read", "audit_event") as op:
         op.require_role("admin")
-        valid, first_bad = verify_audit_chain(session, expected_head=expected)
-        head = audit_head(session)
-        op.detail = "audit chain " + ("valid" if valid else f"broken at event {first_bad}")
+        check = check_audit_chain(session, expected_head=expected)
+        op.detail = "audit chain " + ("valid" if check.valid else f"broken at {check.first_bad_id}")
     return AuditVerifyOut(
-        valid=valid,
-        first_bad_id=first_bad,
-        head_id=None if head is None else head[0],
-        head_hash=None if head is None else head[1],
+        valid=check.valid,
+        first_bad_id=check.first_bad_id,
+        problem=check.problem or None,
+        events=check.events,
+        head_id=None if check.head is None else check.head[0],
+        head_hash=None if check.head is None else check.head[1],
     )

@@ -285,5 +285,7 @@ class AuditEntryOut(Out):
 class AuditVerifyOut(BaseModel):
     valid: bool
     first_bad_id: int | None
+    problem: str | None = Field(default=None, description="Why the check failed, one line")
+    events: int = 0
     head_id: int | None
     head_hash: str | None

@@ -9,7 +9,8 @@ configured keys (:func:`tailormed.record.keys.check_keys`). Nothing here calls
 Backends:
 
 * SQLite (default): ``$TAILORMED_DATABASE_URL`` or
-  ``sqlite:///~/.local/share/tailormed/tailormed.db``. Each connection runs in WAL mode
+  ``sqlite:///~/.local/share/tailormed/tailormed.db``, created owner-only (0600, its
+  folder 0700; a looser existing file is tightened). Each connection runs in WAL mode
   with foreign keys, ``synchronous=FULL`` and ``secure_delete`` on, and every
   transaction starts with ``BEGIN IMMEDIATE`` (each repository call writes an audit
   event, so each is a write transaction; taking the lock up front avoids deadlocks).
@@ -68,6 +69,23 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def private_sqlite_file(path: Path) -> None:
+    """Create the database file owner-only (0600) before SQLite does (it would follow the
+    umask, often world-readable), and tighten an existing one; its folder is made 0700.
+    SQLite gives its ``-wal`` / ``-shm`` files the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name != "posix":  # pragma: no cover - permissions are POSIX
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        st = path.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            path.chmod(0o600)
+        return
+    os.close(fd)
+
+
 def build_engine(url: str) -> Engine:
     """An engine configured for the record (no keys bound: migrations only need this)."""
     parsed = make_url(url)
@@ -75,7 +93,7 @@ def build_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             path = Path(database).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_sqlite_file(path)
             parsed = parsed.set(database=str(path))
         engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
         _sqlite_setup(engine)

@@ -5,17 +5,25 @@ Tables (see ``migrations/versions/0001_initial.py`` for the DDL that creates the
 * ``patient``: id (UUID), external id / MRN (encrypted, with a keyed blind index for
   lookup), display name (encrypted), created_at;
 * ``user_account``: role ``patient|clinician|admin``, the linked patient for role patient,
-  organisation, SHA-256 of the bearer token, active flag;
-* ``upload``: an imported file's kind (``vcf|outside|fhir``), original filename
-  (encrypted), sha256, size, status;
+  organisation (encrypted, with a blind index), SHA-256 of the bearer token, active flag;
+* ``upload``: an imported file's kind (``vcf|outside|fhir``), original filename and
+  sha256 (encrypted: a file's hash is a fingerprint that links it elsewhere), size, status;
 * ``result``: one sample's stored calls and interpretation (both encrypted JSON), with
   sample id (encrypted), knowledge-base and Tailormed versions;
-* ``medication``, ``family_history``: clinical context, free text encrypted;
-* ``consent``: who (user or organisation) may see the record, for which purpose
-  (``treatment|research``) and scope (``all|genes|reports``), until when;
-* ``share``: a patient-issued link (only the token's SHA-256 stored), scope and expiry;
+* ``medication``, ``family_history``: clinical context; names, RxNorm codes,
+  relationships and free text encrypted (only ids, the active flag and dates are clear);
+* ``consent``: who (user, or organisation: encrypted with a blind index) may see the
+  record, for which purpose (``treatment|research``) and scope (``all|genes|reports``;
+  the gene list encrypted), until when;
+* ``share``: a patient-issued link (only the token's SHA-256 stored), scope (gene list
+  encrypted) and expiry;
 * ``audit_event``: append-only, hash-chained log (no PHI; no foreign keys, so it outlives
   the rows it describes).
+
+Clear columns hold ids, roles, purposes, scopes, statuses, flags, sizes, versions and
+timestamps only: nothing that says which drug, gene, relative or clinic. Blind indexes
+(``*_index``) are keyed HMACs (:meth:`~tailormed.record.crypto.Keyring.blind_index`):
+they show which rows hold equal values, never the values.
 
 Every row a patient owns has ``patient_id`` with ``ON DELETE CASCADE``. Timestamps are
 timezone-aware UTC on every backend (:class:`UTCDateTime`). Encrypted columns hold
@@ -25,11 +33,11 @@ ciphertext in the database and plain values in Python (:mod:`tailormed.record.cr
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -39,15 +47,22 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Uuid,
     event,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from tailormed.errors import InputError
 from tailormed.record import clock
-from tailormed.record.crypto import EncryptedJSON, EncryptedText, bind_associated_data
+from tailormed.record.crypto import (
+    EncryptedJSON,
+    EncryptedText,
+    bind_associated_data,
+    keyring_for,
+)
 
 ROLES = ("patient", "clinician", "admin")
 UPLOAD_KINDS = ("vcf", "outside", "fhir")
@@ -116,7 +131,8 @@ class User(Base):
     patient_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("patient.id", ondelete="CASCADE"), index=True
     )
-    organisation: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(EncryptedText())
+    organisation_index: Mapped[str | None] = mapped_column(String(64), index=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
@@ -133,7 +149,7 @@ class Upload(Base):
     patient_id: Mapped[uuid.UUID] = _patient_fk()
     kind: Mapped[str] = mapped_column(String(16))
     original_filename: Mapped[str | None] = mapped_column(EncryptedText())
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(EncryptedText())
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
@@ -162,7 +178,7 @@ class Medication(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     patient_id: Mapped[uuid.UUID] = _patient_fk()
     name: Mapped[str] = mapped_column(EncryptedText())
-    rxnorm: Mapped[str | None] = mapped_column(String(32))
+    rxnorm: Mapped[str | None] = mapped_column(EncryptedText())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
@@ -174,7 +190,7 @@ class FamilyHistory(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     patient_id: Mapped[uuid.UUID] = _patient_fk()
-    relationship: Mapped[str] = mapped_column(String(64))
+    relationship: Mapped[str] = mapped_column(EncryptedText())
     condition: Mapped[str] = mapped_column(EncryptedText())
     genetic_result: Mapped[str | None] = mapped_column(EncryptedText())
     notes: Mapped[str | None] = mapped_column(EncryptedText())
@@ -198,10 +214,11 @@ class Consent(Base):
     grantee_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
-    grantee_organisation: Mapped[str | None] = mapped_column(String(200))
+    grantee_organisation: Mapped[str | None] = mapped_column(EncryptedText())
+    grantee_organisation_index: Mapped[str | None] = mapped_column(String(64), index=True)
     purpose: Mapped[str] = mapped_column(String(16))
     scope: Mapped[str] = mapped_column(String(16))
-    genes: Mapped[list[str] | None] = mapped_column(JSON)
+    genes: Mapped[list[str] | None] = mapped_column(EncryptedJSON())
     status: Mapped[str] = mapped_column(String(16), default="active")
     granted_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
@@ -218,7 +235,7 @@ class Share(Base):
     patient_id: Mapped[uuid.UUID] = _patient_fk()
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(16))
-    genes: Mapped[list[str] | None] = mapped_column(JSON)
+    genes: Mapped[list[str] | None] = mapped_column(EncryptedJSON())
     created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -266,6 +283,58 @@ PATIENT_TABLES: tuple[type[Base], ...] = (
     Share,
     User,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BlindIndex:
+    """A column whose equality lookups go through a keyed hash stored beside it."""
+
+    model: type[Base]
+    column: str
+    index: str
+    domain: str
+
+
+BLIND_INDEXES: tuple[BlindIndex, ...] = (
+    BlindIndex(Patient, "external_id", "external_id_index", ""),
+    BlindIndex(User, "organisation", "organisation_index", "organisation"),
+    BlindIndex(Consent, "grantee_organisation", "grantee_organisation_index", "organisation"),
+)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    """Refuse NUL characters in any text (PostgreSQL cannot store them in text columns,
+    and no clinical text holds one) and keep every blind index in step with its value."""
+    changed = [o for o in (*session.new, *session.dirty) if isinstance(o, Base)]
+    if not changed:
+        return
+    for obj in changed:
+        table = cast(Table, obj.__table__)
+        for column in table.columns:
+            if _has_nul(getattr(obj, column.key, None)):
+                raise InputError(
+                    f"{column.key.replace('_', ' ')}: text must not contain NUL characters",
+                    record=f"{table.name}.{column.key}",
+                )
+    for spec in BLIND_INDEXES:
+        rows = [o for o in changed if isinstance(o, spec.model)]
+        if rows:
+            ring = keyring_for(session.get_bind())
+            for obj in rows:
+                value = getattr(obj, spec.column)
+                index = None if value is None else ring.blind_index(value, domain=spec.domain)
+                setattr(obj, spec.index, index)
 
 
 @event.listens_for(AuditEvent, "before_update")

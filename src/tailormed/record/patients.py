@@ -70,12 +70,10 @@ def create_patient(
         raise InputError("external id must not be blank")
     with operation(session, actor, purpose, "create", "patient") as op:
         op.require_role("clinician", "admin")
-        ring = keyring_for(session.get_bind())
         row = Patient(
             id=uuid.uuid4(),
             display_name=display_name,
-            external_id=external_id,
-            external_id_index=None if external_id is None else ring.blind_index(external_id),
+            external_id=external_id,  # its blind index is set on flush (models.BLIND_INDEXES)
             created_at=clock.utcnow(),
         )
         session.add(row)

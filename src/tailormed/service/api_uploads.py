@@ -25,11 +25,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy.orm import Session
 
+from tailormed.errors import InputError
 from tailormed.recommend import Interpretation
 from tailormed.record import UploadInfo, add_result, get_patient
 from tailormed.record.results import UploadKind
 from tailormed.service import imports
 from tailormed.service.auth import Caller, CallerDep, SessionDep, StateDep
+from tailormed.service.jsonguard import json_problem
 from tailormed.service.schemas import ResultSummary
 
 router = APIRouter(tags=["uploads"])
@@ -51,6 +53,13 @@ def _store(
     info = UploadInfo(kind, main.sha256, main.size, main.filename)
     view = add_result(session, caller.actor, caller.purpose, patient_id, interpretation, info)
     return ResultSummary.of(view)
+
+
+def _check_json(upload: imports.Spooled) -> None:
+    """Refuse a bundle nested too deeply to parse, or holding NUL, naming file and line."""
+    found = json_problem(upload.path.read_bytes())
+    if found is not None:
+        raise InputError(found[0], path=upload.filename, line=found[1])
 
 
 def _precheck(session: Session, caller: Caller, patient_id: uuid.UUID) -> None:
@@ -113,5 +122,6 @@ def upload_fhir(
     _precheck(session, caller, patient_id)
     with imports.spooled(state.settings.upload_dir) as folder:
         bundle = imports.spool(file.file, folder, file.filename, "bundle.json")
+        _check_json(bundle)
         interpretation = imports.interpret_fhir(bundle, state.kb)
     return _store(session, caller, patient_id, interpretation, "fhir", bundle)

@@ -13,7 +13,9 @@ Errors are JSON ``{"error": message}``, never a traceback:
 :class:`~tailormed.errors.InputError` and invalid requests → 422,
 :class:`~tailormed.record.AuthorizationError` / ``ConsentError`` → 403,
 :class:`~tailormed.record.NotFoundError` → 404, missing / bad token → 401, bodies over
-the caps → 413 (:mod:`.limits`), anything unexpected → 500 (logged without request data).
+the caps → 413 (:mod:`.limits`), JSON nested deeper than 64 levels or holding a NUL
+character → 422 (:mod:`.jsonguard`), anything unexpected → 500 (logged without request
+data).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from tailormed.service import (
 )
 from tailormed.service.auth import ServiceState
 from tailormed.service.cds_auth import CdsClients
+from tailormed.service.jsonguard import JsonGuard
 from tailormed.service.limits import BodySizeLimit
 from tailormed.service.settings import Settings
 
@@ -147,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Purpose"],
         )
+    app.add_middleware(JsonGuard)  # inside the size cap: it buffers what the cap let in
     app.add_middleware(
         BodySizeLimit,
         max_upload_bytes=config.max_upload_bytes,

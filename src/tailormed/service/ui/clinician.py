@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tailormed.errors import InputError
@@ -29,7 +29,8 @@ from tailormed.record import (
     list_medications,
     list_results,
 )
-from tailormed.record.models import Consent
+from tailormed.record.access import grantee_clause, names_grantee
+from tailormed.record.models import Consent, User
 from tailormed.service.ui.common import DB, KB, PURPOSE, Viewer, _redirect, render, router
 from tailormed.service.ui.reports import _pick_result, _report_context
 from tailormed.service.ui.session import CSRF, Me, _require_clinician
@@ -40,18 +41,25 @@ MAX_MEDICATIONS, MAX_MEDICATION_CHARS = 50, 200
 def _consented_patients(session: Session, me: Viewer) -> list[tuple[uuid.UUID, datetime | None]]:
     """Patients with a treatment consent naming this clinician or their organisation.
 
-    Only consent rows (ids and dates, no PHI) are read here; each patient is then opened
-    through :func:`~tailormed.record.get_patient`, which checks and audits the access.
+    Only consent rows (ids, dates, the grantee) are read here; each patient is then
+    opened through :func:`~tailormed.record.get_patient`, which checks and audits the
+    access.
     """
-    grantee = Consent.grantee_user_id == me.actor.user_id
-    if me.organisation:
-        grantee = or_(grantee, Consent.grantee_organisation == me.organisation)
     with session.begin():
-        rows = session.execute(
-            select(Consent.patient_id, Consent.expires_at).where(
-                Consent.status == "active", Consent.purpose == PURPOSE, grantee
+        user = session.get(User, me.actor.user_id)
+        if user is None:
+            return []
+        rows = [
+            (c.patient_id, c.expires_at)
+            for c in session.scalars(
+                select(Consent).where(
+                    Consent.status == "active",
+                    Consent.purpose == PURPOSE,
+                    grantee_clause(session, user),
+                )
             )
-        ).all()
+            if names_grantee(c, user)
+        ]
     now = clock.utcnow()
     found: dict[uuid.UUID, datetime | None] = {}
     for pid, expires in rows:

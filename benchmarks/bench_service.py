@@ -112,10 +112,12 @@ def seed(url: str) -> Seeded:
         UploadInfo,
         add_result,
         bootstrap_admin,
+        create_enrolment,
         create_patient,
         create_user,
         grant_consent,
         open_database,
+        redeem_code,
         session_factory,
     )
 
@@ -129,13 +131,15 @@ def seed(url: str) -> Seeded:
         with session_factory(engine)() as s:
             admin, _ = bootstrap_admin(s)
             op = "operations"
-            _clin, token = create_user(
+            _clin, activation = create_user(
                 s, admin.actor, op, role="clinician", organisation="bench-hospital"
             )
+            clin, token = redeem_code(s, activation.code)
             patient = create_patient(
-                s, admin.actor, op, display_name="Bench", external_id="BENCH-1"
+                s, clin.actor, "treatment", display_name="Bench", external_id="BENCH-1"
             )
-            puser, _ = create_user(s, admin.actor, op, role="patient", patient_id=patient.id)
+            enrolment = create_enrolment(s, clin.actor, "treatment", patient.id)
+            puser, _ = redeem_code(s, enrolment.code)
             grant_consent(
                 s, puser.actor, "treatment", patient.id, grantee_organisation="bench-hospital"
             )

@@ -8,7 +8,8 @@ What the point-of-care service (and the CLI) builds on:
 * **Repository** functions, each ``f(session, actor, purpose, ...)`` and each one
   audited transaction (:mod:`~tailormed.record.access` states the rules):
   patients (:mod:`~tailormed.record.patients`), users and tokens
-  (:mod:`~tailormed.record.users`), results (:mod:`~tailormed.record.results`),
+  (:mod:`~tailormed.record.users`), enrolment and activation codes
+  (:mod:`~tailormed.record.enrolment`), results (:mod:`~tailormed.record.results`),
   medications and family history (:mod:`~tailormed.record.clinical`), consents
   (:mod:`~tailormed.record.consents`), share links (:mod:`~tailormed.record.shares`),
   export (:mod:`~tailormed.record.export`).
@@ -20,7 +21,8 @@ Functions return frozen dataclasses (``*View``) with decrypted values; no caller
 sees ciphertext or an ORM object.
 """
 
-from tailormed.record.access import Access, Actor, Purpose, Role
+from tailormed.record.access import Access, Actor, Operator, Purpose, Role
+from tailormed.record.accounts import UserView
 from tailormed.record.audit import (
     AuditCheck,
     AuditEntry,
@@ -51,6 +53,7 @@ from tailormed.record.db import (
     session_factory,
     upgrade,
 )
+from tailormed.record.enrolment import IssuedCode, create_enrolment, redeem_code
 from tailormed.record.errors import (
     AuthorizationError,
     ConsentError,
@@ -84,12 +87,15 @@ from tailormed.record.shares import (
     revoke_share,
 )
 from tailormed.record.users import (
-    UserView,
+    ClinicianView,
     authenticate,
     bootstrap_admin,
     create_user,
     deactivate_user,
+    find_clinicians,
     issue_token,
+    list_users,
+    reset_activation,
 )
 
 __all__ = [
@@ -100,14 +106,17 @@ __all__ = [
     "AuditCheck",
     "AuditEntry",
     "AuthorizationError",
+    "ClinicianView",
     "ConsentError",
     "ConsentView",
     "FamilyHistoryView",
+    "IssuedCode",
     "KeyConfigError",
     "KeyUnavailableError",
     "Keyring",
     "MedicationView",
     "NotFoundError",
+    "Operator",
     "PatientView",
     "Purpose",
     "ResultView",
@@ -124,6 +133,7 @@ __all__ = [
     "bootstrap_admin",
     "check_audit_chain",
     "check_keys",
+    "create_enrolment",
     "create_patient",
     "create_share",
     "create_user",
@@ -135,6 +145,7 @@ __all__ = [
     "delete_patient",
     "engine_from_url",
     "export_patient",
+    "find_clinicians",
     "find_patient",
     "generate_key",
     "get_patient",
@@ -147,8 +158,11 @@ __all__ = [
     "list_medications",
     "list_results",
     "list_shares",
+    "list_users",
     "load_keyring",
     "open_database",
+    "redeem_code",
+    "reset_activation",
     "resolve_share",
     "revoke_consent",
     "revoke_share",

@@ -58,6 +58,17 @@ class Actor:
 
 
 @dataclass(frozen=True, slots=True)
+class Operator:
+    """Someone at the server's command line (``tailormed admin ...``).
+
+    They hold the data key and the database already, so the record lets them manage
+    accounts; what they do is audited with actor role ``operator`` and their OS user.
+    """
+
+    os_user: str
+
+
+@dataclass(frozen=True, slots=True)
 class Access:
     """What an actor may see of one patient's record."""
 
@@ -213,6 +224,64 @@ def names_grantee(consent: Consent, user: User) -> bool:
         and user.organisation is not None
         and consent.grantee_organisation == user.organisation
     )
+
+
+@dataclass
+class OperatorOperation:
+    """:class:`Operation`'s counterpart for an :class:`Operator` (no user row, no PHI)."""
+
+    session: Session
+    operator: Operator
+    action: str
+    entity_type: str
+    patient_id: uuid.UUID | None = None
+    entity_id: str | None = None
+    detail: str | None = None
+
+    def deny(self, reason: str, *, consent: bool = False) -> NoReturn:
+        raise _Denied(reason, consent=consent)
+
+    def _audit(self, outcome: str, detail: str | None) -> None:
+        who = f"command line, OS user {self.operator.os_user}"
+        audit.append(
+            self.session,
+            actor_role="operator",
+            action=self.action,
+            entity_type=self.entity_type,
+            entity_id=self.entity_id,
+            patient_id=self.patient_id,
+            purpose="operations",
+            outcome=outcome,
+            detail=f"{detail} ({who})" if detail else who,
+        )
+
+
+@contextmanager
+def admin_operation(
+    session: Session,
+    who: Actor | Operator,
+    purpose: Purpose,
+    action: str,
+    entity_type: str,
+    *,
+    entity_id: str | None = None,
+) -> Iterator[Operation | OperatorOperation]:
+    """An audited account-management transaction by an admin user or the operator."""
+    if isinstance(who, Actor):
+        with operation(session, who, purpose, action, entity_type, entity_id=entity_id) as op:
+            op.require_role("admin")
+            yield op
+        return
+    require_no_transaction(session)
+    oper = OperatorOperation(session, who, action, entity_type, entity_id=entity_id)
+    try:
+        with session.begin():
+            yield oper
+            oper._audit("success", oper.detail)
+    except _Denied as denied:
+        with session.begin():
+            oper._audit("failure", denied.reason)
+        raise AuthorizationError(denied.reason, record=f"{action} {entity_type}") from None
 
 
 def require_no_transaction(session: Session) -> None:

@@ -298,6 +298,18 @@ class EncryptedText(_Encrypted):
         return data.decode()
 
 
+class EncryptedBytes(_Encrypted):
+    """A ``bytes`` column stored AES-256-GCM encrypted (uploaded files, in chunks)."""
+
+    def _encode(self, value: Any) -> bytes:
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise TypeError(f"{self._ad()}: expected bytes, got {type(value).__name__}")
+        return bytes(value)
+
+    def _decode(self, data: bytes) -> bytes:
+        return data
+
+
 class EncryptedJSON(_Encrypted):
     """A JSON document (dict / list) stored AES-256-GCM encrypted."""
 

@@ -5,9 +5,14 @@ Tables (see ``migrations/versions/0001_initial.py`` for the DDL that creates the
 * ``patient``: id (UUID), external id / MRN (encrypted, with a keyed blind index for
   lookup), display name (encrypted), created_at;
 * ``user_account``: role ``patient|clinician|admin``, the linked patient for role patient,
-  organisation (encrypted, with a blind index), SHA-256 of the bearer token, active flag;
+  display name and organisation (encrypted; the organisation with a blind index),
+  SHA-256 of the bearer token, active flag, when the account was taken up;
+* ``enrolment_code``: single-use codes that create a patient's account or activate a
+  clinician's / admin's (SHA-256 only, expiry, who issued it, when used);
 * ``upload``: an imported file's kind (``vcf|outside|fhir``), original filename and
   sha256 (encrypted: a file's hash is a fingerprint that links it elsewhere), size, status;
+* ``upload_chunk``: the uploaded files themselves, in 1 MiB encrypted chunks, so the
+  patient's export can give back exactly what was uploaded;
 * ``result``: one sample's stored calls and interpretation (both encrypted JSON), with
   sample id (encrypted), knowledge-base and Tailormed versions;
 * ``medication``, ``family_history``: clinical context; names, RxNorm codes,
@@ -48,6 +53,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     Uuid,
     event,
 )
@@ -58,6 +64,7 @@ from sqlalchemy.types import TypeDecorator
 from tailormed.errors import InputError
 from tailormed.record import clock
 from tailormed.record.crypto import (
+    EncryptedBytes,
     EncryptedJSON,
     EncryptedText,
     bind_associated_data,
@@ -116,6 +123,7 @@ class Patient(Base):
     external_id: Mapped[str | None] = mapped_column(EncryptedText())
     external_id_index: Mapped[str | None] = mapped_column(String(64), index=True)
     display_name: Mapped[str | None] = mapped_column(EncryptedText())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the registering user
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
 
 
@@ -131,11 +139,46 @@ class User(Base):
     patient_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("patient.id", ondelete="CASCADE"), index=True
     )
+    display_name: Mapped[str | None] = mapped_column(EncryptedText())
     organisation: Mapped[str | None] = mapped_column(EncryptedText())
     organisation_index: Mapped[str | None] = mapped_column(String(64), index=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    # when the user first redeemed their code (NULL: created, not yet taken up)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EnrolmentCode(Base):
+    """A single-use code that creates (patients) or activates (others) an account.
+
+    Only the SHA-256 of the normalised code is stored. A ``patient`` code names the record
+    it enrols into; another names the existing account it activates.
+    """
+
+    __tablename__ = "enrolment_code"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(
+            "(role = 'patient') = (patient_id IS NOT NULL AND user_id IS NULL)", name="target"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # NULL: the command line
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Upload(Base):
@@ -153,6 +196,24 @@ class Upload(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    # the files kept for the patient's export: [{"part", "filename", "sha256", "size"}]
+    files: Mapped[list[dict[str, Any]] | None] = mapped_column(EncryptedJSON())
+
+
+class UploadChunk(Base):
+    """One MiB of an uploaded file, sealed: the patient's export gives the file back."""
+
+    __tablename__ = "upload_chunk"
+    __table_args__ = (UniqueConstraint("upload_id", "part", "seq"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    upload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("upload.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    part: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(EncryptedBytes())
 
 
 class Result(Base):
@@ -276,11 +337,13 @@ bind_associated_data(Base.metadata)
 # Tables whose rows belong to one patient (deleted with the patient), children first.
 PATIENT_TABLES: tuple[type[Base], ...] = (
     Result,
+    UploadChunk,
     Upload,
     Medication,
     FamilyHistory,
     Consent,
     Share,
+    EnrolmentCode,
     User,
 )
 

@@ -1,7 +1,8 @@
 """Stored results: one sample's calls and interpretation, imported from an upload.
 
-:func:`add_result` writes the upload row and the result row in one transaction (with
-its audit event): an error anywhere leaves nothing behind. Calls and interpretation are
+:func:`add_result` writes the upload row, the uploaded files (sealed, in 1 MiB chunks,
+for the patient's export) and the result row in one transaction (with its audit
+event): an error anywhere leaves nothing behind. Calls and interpretation are
 stored as the stage JSON (``GeneCall.to_json`` / ``Interpretation.to_json``), encrypted,
 and come back as the same frozen dataclasses.
 
@@ -17,11 +18,13 @@ gene stay), ending with :data:`WITHHELD_LIMITATIONS` when any was withheld.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -35,23 +38,40 @@ from tailormed.recommend.models import Interpretation
 from tailormed.record import clock
 from tailormed.record.access import Access, Actor, Purpose, operation
 from tailormed.record.errors import NotFoundError
-from tailormed.record.models import UPLOAD_KINDS, Result, Upload
+from tailormed.record.models import UPLOAD_KINDS, Result, Upload, UploadChunk
 
 UploadKind = Literal["vcf", "outside", "fhir"]
 ReadAction = Literal["read", "cds"]
+CHUNK = 1024 * 1024
 WITHHELD_LIMITATIONS = (
     "Limitations that concern genes outside the scope of this consent or share are not shown."
 )
 
 
 @dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An uploaded file to keep (encrypted) for the patient's export.
+
+    ``part`` is the upload's field (``file``, ``outside``); ``path`` is where it can be
+    read now (the service's in-memory spool); ``sha256`` / ``size`` what was received.
+    """
+
+    part: str
+    filename: str
+    path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class UploadInfo:
-    """What the service knows about the file a result came from."""
+    """What the service knows about the file a result came from (and the files to keep)."""
 
     kind: UploadKind
     sha256: str
     size_bytes: int
     original_filename: str | None = None
+    files: tuple[StoredFile, ...] = ()
 
     def validate(self) -> None:
         if self.kind not in UPLOAD_KINDS:
@@ -60,6 +80,8 @@ class UploadInfo:
             raise InputError("upload sha256 must be 64 lowercase hex digits")
         if self.size_bytes < 0:
             raise InputError("upload size must not be negative")
+        if len({f.part for f in self.files}) != len(self.files):
+            raise InputError("each uploaded part may be kept once")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +202,37 @@ def result_view(row: Result, upload_kind: str, access: Access) -> ResultView:
     )
 
 
+def _store_files(
+    session: Session, patient_id: uuid.UUID, upload: Upload, files: Sequence[StoredFile]
+) -> None:
+    """Seal each file into :data:`CHUNK`-sized rows, checking it is what was received."""
+    kept = []
+    for f in files:
+        digest, size, seq = hashlib.sha256(), 0, 0
+        with open(f.path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                session.add(
+                    UploadChunk(
+                        id=uuid.uuid4(),
+                        upload_id=upload.id,
+                        patient_id=patient_id,
+                        part=f.part,
+                        seq=seq,
+                        data=chunk,
+                    )
+                )
+                seq += 1
+                if seq % 16 == 0:
+                    session.flush()  # bounded memory for large files
+        if (digest.hexdigest(), size) != (f.sha256, f.size):
+            raise InputError("the file changed while it was stored", path=f.filename)
+        kept.append({"part": f.part, "filename": f.filename, "sha256": f.sha256, "size": f.size})
+    upload.files = kept
+    session.flush()
+
+
 def _store_result(
     session: Session,
     patient_id: uuid.UUID,
@@ -235,6 +288,7 @@ def add_result(
         )
         session.add(up)
         session.flush()
+        _store_files(session, patient_id, up, upload.files)
         row = _store_result(
             session,
             patient_id,

@@ -44,23 +44,51 @@ class ErrorOut(BaseModel):
 
 # ------------------------------------------------------------------------- users
 class UserIn(In):
-    role: Literal["patient", "clinician", "admin"]
+    role: Literal["patient", "clinician", "admin"] = Field(
+        description="clinician or admin; patient accounts come only from an enrolment code"
+    )
+    display_name: str | None = Field(default=None, max_length=200)
     organisation: str | None = Field(default=None, max_length=200)
-    patient_id: uuid.UUID | None = None
 
 
 class UserOut(Out):
     id: uuid.UUID
     role: str
+    display_name: str | None = None
     patient_id: uuid.UUID | None
     organisation: str | None
     active: bool
+    activated: bool = False
     created_at: datetime
+
+
+class CodeOut(BaseModel):
+    code: str = Field(description="Single-use code, shown this once: hand it to the person")
+    role: str
+    expires_at: datetime
 
 
 class UserCreated(BaseModel):
     user: UserOut
+    activation: CodeOut = Field(
+        description="The new user redeems it at POST /api/v1/activate (or /ui/enrol) for "
+        "their own token; the admin never sees that token"
+    )
+
+
+class RedeemIn(In):
+    code: str = Field(min_length=12, max_length=64)
+
+
+class Redeemed(BaseModel):
+    user: UserOut
     token: str = Field(description="The bearer token, shown this once")
+
+
+class ClinicianOut(Out):
+    id: uuid.UUID
+    display_name: str
+    organisation: str | None
 
 
 class TokenOut(BaseModel):

@@ -61,7 +61,7 @@ from tailormed.record.errors import (
     KeyUnavailableError,
     NotFoundError,
 )
-from tailormed.record.export import export_patient
+from tailormed.record.export import ExportedFile, export_patient, export_uploaded_files
 from tailormed.record.keys import RotationReport, check_keys, rotate_keys
 from tailormed.record.patients import (
     PatientView,
@@ -74,6 +74,7 @@ from tailormed.record.patients import (
 from tailormed.record.results import (
     WITHHELD_LIMITATIONS,
     ResultView,
+    StoredFile,
     UploadInfo,
     add_result,
     get_result,
@@ -109,6 +110,7 @@ __all__ = [
     "ClinicianView",
     "ConsentError",
     "ConsentView",
+    "ExportedFile",
     "FamilyHistoryView",
     "IssuedCode",
     "KeyConfigError",
@@ -123,6 +125,7 @@ __all__ = [
     "Role",
     "RotationReport",
     "ShareView",
+    "StoredFile",
     "UploadInfo",
     "UserView",
     "add_family_history",
@@ -145,6 +148,7 @@ __all__ = [
     "delete_patient",
     "engine_from_url",
     "export_patient",
+    "export_uploaded_files",
     "find_clinicians",
     "find_patient",
     "generate_key",

@@ -12,8 +12,9 @@
 * ``POST /patients`` (clinicians, admins), ``GET /patients?external_id=``, ``GET`` /
   ``DELETE /patients/{id}`` (delete: the patient themself or an admin; the audit log
   keeps a ``delete`` event);
-* ``GET /patients/{id}/export``: a zip with the record JSON, and per result the FHIR
-  bundle and the HTML / PDF report (audited as ``export``);
+* ``GET /patients/{id}/export``: a zip with the record JSON, per result the FHIR bundle
+  and the HTML / PDF report, and for the patient the uploaded files (audited as
+  ``export``);
 * ``GET /patients/{id}/audit``: the record's audit trail (the patient, admins);
   ``GET /audit/verify`` (admins): check the hash chain.
 """
@@ -34,6 +35,7 @@ from tailormed.record import (
     deactivate_user,
     delete_patient,
     export_patient,
+    export_uploaded_files,
     find_clinicians,
     find_patient,
     get_patient,
@@ -208,9 +210,13 @@ def export(
     state: StateDep,
     pdf: bool = True,
 ) -> Response:
-    """Everything the caller may see of the record, as a zip (record JSON, FHIR, reports)."""
+    """Everything the caller may see of the record, as a zip (record JSON, FHIR, reports;
+    for the patient, the uploaded files too, decrypted only into this zip)."""
     data = export_patient(session, caller.actor, caller.purpose, patient_id)
-    body = export_zip(data, state.kb, pdf=pdf)
+    files = []
+    if caller.role == "patient":  # the uploaded genome goes to the patient alone
+        files = export_uploaded_files(session, caller.actor, caller.purpose, patient_id)
+    body = export_zip(data, state.kb, pdf=pdf, files=files)
     return Response(
         body,
         media_type="application/zip",

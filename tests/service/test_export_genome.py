@@ -67,9 +67,7 @@ def test_clinician_export_has_no_genome_file(svc: Svc) -> None:
     assert zf.read("record.json")  # the record itself, as before
 
 
-def test_the_stored_genome_is_ciphertext_and_goes_with_the_patient(
-    svc: Svc, backend: str
-) -> None:
+def test_the_stored_genome_is_ciphertext_and_goes_with_the_patient(svc: Svc, backend: str) -> None:
     _upload_with_outside(svc)
     lines = [ln for ln in EXAMPLE_VCF.read_bytes().splitlines() if ln and not ln.startswith(b"#")]
     probe = lines[len(lines) // 2]
@@ -80,8 +78,11 @@ def test_the_stored_genome_is_ciphertext_and_goes_with_the_patient(
         db = Path(svc.url.removeprefix("sqlite:///"))
         raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
         assert probe not in raw and b"##fileformat" not in raw
-    assert svc.client.delete(
-        f"/api/v1/patients/{svc.pat_a}", headers={"Authorization": f"Bearer {svc.user_a}"}
-    ).status_code == 204
+    assert (
+        svc.client.delete(
+            f"/api/v1/patients/{svc.pat_a}", headers={"Authorization": f"Bearer {svc.user_a}"}
+        ).status_code
+        == 204
+    )
     with svc.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM upload_chunk")).scalar_one() == 0

@@ -1,17 +1,35 @@
-"""``tailormed admin``: data keys and the audit log of the patient record."""
+"""``tailormed admin``: data keys, accounts and the audit log of the patient record.
+
+Run at the server by its operator, who holds the data key: account commands act as the
+``operator`` (audited with the OS user name). Clinician and admin accounts get an
+activation code to hand to the person, never a token; patients enrol with a code from
+their clinician (the web UI, or ``POST /api/v1/patients/{id}/enrolment``).
+"""
 
 from __future__ import annotations
 
 import base64
+import getpass
+import os
 import re
+import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 
 from tailormed.cli.common import console, err_console, handle_errors
+from tailormed.record.access import Operator
 
-app = typer.Typer(help="Record administration: data keys and audit log.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tailormed.record import IssuedCode
+
+app = typer.Typer(
+    help="Record administration: data keys, accounts and the audit log.", no_args_is_help=True
+)
 
 DatabaseOption = Annotated[
     str | None,
@@ -20,6 +38,133 @@ DatabaseOption = Annotated[
         help="Record database (default: $TAILORMED_DATABASE_URL or per-user SQLite)",
     ),
 ]
+
+
+def _operator() -> Operator:
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no user name (containers)
+        who = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return Operator(who)
+
+
+def _engine(database_url: str | None) -> Engine:
+    from tailormed.record import open_database
+
+    return open_database(database_url)
+
+
+def _user_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        hint = "see `tailormed admin list-users`"
+        raise typer.BadParameter(f"{value!r} is not a user id ({hint})") from None
+
+
+def _print_code(issued: IssuedCode, who: str) -> None:
+    console.print(
+        f"Activation code for {who} (single use, valid until {issued.expires_at:%Y-%m-%d %H:%M} "
+        "UTC; give it to the person, who redeems it at /ui/enrol or POST /api/v1/activate for "
+        "their own token):",
+        highlight=False,
+        soft_wrap=True,
+    )
+    typer.echo(issued.code)
+
+
+@app.command("create-user")
+@handle_errors
+def create_user_cmd(
+    role: Annotated[str, typer.Option(help="clinician or admin")],
+    name: Annotated[str, typer.Option(help="The person's name, as patients will see it")],
+    organisation: Annotated[
+        str | None, typer.Option(help="Organisation (consents to it cover its clinicians)")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a clinician or admin account and print its activation code."""
+    from tailormed.record import create_user, session_factory
+
+    engine = _engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            view, issued = create_user(
+                session,
+                _operator(),
+                "operations",
+                role=role,  # type: ignore[arg-type]  # the record refuses other roles
+                display_name=name,
+                organisation=organisation,
+            )
+    finally:
+        engine.dispose()
+    org = f" ({view.organisation})" if view.organisation else ""
+    console.print(
+        f"Created {view.role} {view.display_name}{org}, user id {view.id}", highlight=False
+    )
+    _print_code(issued, view.display_name or str(view.id))
+
+
+@app.command("list-users")
+@handle_errors
+def list_users_cmd(database_url: DatabaseOption = None) -> None:
+    """List every account: id, role, name, organisation, state (no tokens)."""
+    from tailormed.record import list_users, session_factory
+
+    engine = _engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            users = list_users(session, _operator(), "operations")
+    finally:
+        engine.dispose()
+    table = Table("id", "role", "name", "organisation", "state", "created", box=None)
+    for u in users:
+        state = "disabled" if not u.active else ("active" if u.activated else "pending")
+        name = u.display_name or ("(patient)" if u.role == "patient" else "—")
+        table.add_row(
+            str(u.id), u.role, name, u.organisation or "—", state, f"{u.created_at:%Y-%m-%d}"
+        )
+    console.print(table, soft_wrap=True)
+
+
+@app.command("disable-user")
+@handle_errors
+def disable_user_cmd(
+    user_id: Annotated[str, typer.Argument(help="The user's id (`tailormed admin list-users`)")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Disable an account: its token and open codes stop working at once."""
+    from tailormed.record import deactivate_user, session_factory
+
+    uid = _user_id(user_id)
+    engine = _engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            deactivate_user(session, _operator(), "operations", uid)
+    finally:
+        engine.dispose()
+    console.print(f"[green]disabled[/] user {uid}", highlight=False)
+
+
+@app.command("reset-user")
+@handle_errors
+def reset_user_cmd(
+    user_id: Annotated[str, typer.Argument(help="The user's id (`tailormed admin list-users`)")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """A clinician or admin lost their token: void it and print a new activation code."""
+    from tailormed.record import reset_activation, session_factory
+
+    uid = _user_id(user_id)
+    engine = _engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            issued = reset_activation(session, _operator(), "operations", uid)
+    finally:
+        engine.dispose()
+    console.print(f"Token of user {uid} voided.", highlight=False)
+    _print_code(issued, f"user {uid}")
 
 
 @app.command("generate-key")

@@ -14,6 +14,8 @@ Keys come from the environment, never from the repository (:func:`load_keyring`)
 * ``TAILORMED_DATA_KEY``: one or more base64-encoded 32-byte keys, comma-separated;
 * ``TAILORMED_KEY_FILE``: a file with one base64 key per line (``#`` comments allowed),
   which must not be readable by group or others (:func:`generate_key` creates it 0600);
+* otherwise ``data.key`` in the instance folder of a SQLite record (the folder holding
+  the database file, where ``tailormed serve`` creates it on first start);
 * otherwise ``~/.config/tailormed/data.key`` if it exists.
 
 The first key is the *primary* one (used to encrypt); the others only decrypt.
@@ -56,6 +58,11 @@ KEY_ID_BYTES = 8
 NONCE_BYTES = 12
 HEADER_BYTES = 1 + KEY_ID_BYTES
 DEFAULT_KEY_FILE = Path("~/.config/tailormed/data.key")
+INSTANCE_KEY_FILE = "data.key"  # beside a SQLite record, made by the first start
+NO_KEY_HINT = (
+    "create one with `tailormed admin generate-key FILE` and set TAILORMED_KEY_FILE=FILE "
+    "(or TAILORMED_DATA_KEY to the base64 of 32 random bytes)"
+)
 
 
 def key_id(key: bytes) -> str:
@@ -192,20 +199,34 @@ def read_key_file(path: Path) -> list[bytes]:
     return keys
 
 
-def load_keyring(env: Mapping[str, str] | None = None) -> Keyring:
-    """The keyring configured by ``TAILORMED_DATA_KEY`` / ``TAILORMED_KEY_FILE``."""
+def key_source(
+    env: Mapping[str, str] | None = None, *, instance: Path | None = None
+) -> str | Path | None:
+    """Where :func:`load_keyring` would read keys: a variable name, a file, or ``None``."""
     env = os.environ if env is None else env
     if env.get("TAILORMED_DATA_KEY"):
+        return "TAILORMED_DATA_KEY"
+    if env.get("TAILORMED_KEY_FILE"):
+        return Path(env["TAILORMED_KEY_FILE"]).expanduser()
+    if instance is not None and (instance / INSTANCE_KEY_FILE).is_file():
+        return instance / INSTANCE_KEY_FILE
+    if DEFAULT_KEY_FILE.expanduser().is_file():
+        return DEFAULT_KEY_FILE.expanduser()
+    return None
+
+
+def load_keyring(env: Mapping[str, str] | None = None, *, instance: Path | None = None) -> Keyring:
+    """The keyring configured by ``TAILORMED_DATA_KEY`` / ``TAILORMED_KEY_FILE``, else the
+    instance folder's ``data.key`` (``instance``: a SQLite record's folder), else
+    ``~/.config/tailormed/data.key``."""
+    env = os.environ if env is None else env
+    source = key_source(env, instance=instance)
+    if source == "TAILORMED_DATA_KEY":
         parts = [p for p in env["TAILORMED_DATA_KEY"].split(",") if p.strip()]
         return Keyring([_decode_key(p, "TAILORMED_DATA_KEY") for p in parts])
-    if env.get("TAILORMED_KEY_FILE"):
-        return Keyring(read_key_file(Path(env["TAILORMED_KEY_FILE"])))
-    if DEFAULT_KEY_FILE.expanduser().is_file():
-        return Keyring(read_key_file(DEFAULT_KEY_FILE))
-    raise KeyConfigError(
-        "no data key configured: set TAILORMED_DATA_KEY (base64 of 32 random bytes) or "
-        "TAILORMED_KEY_FILE (create one with tailormed.record.generate_key)"
-    )
+    if isinstance(source, Path):
+        return Keyring(read_key_file(source))
+    raise KeyConfigError(f"no data key configured: {NO_KEY_HINT}")
 
 
 def generate_key(path: Path | str | None = None, *, prepend: bool = False) -> bytes:

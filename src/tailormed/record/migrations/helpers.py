@@ -27,7 +27,7 @@ def migration_keyring(conn: Connection, what: str) -> Keyring:
     except KeyConfigError:
         raise KeyConfigError(
             f"this schema upgrade must {what} and needs the data key: run it through "
-            "`tailormed serve` or `tailormed admin upgrade` with the key configured"
+            "`tailormed serve` (or any `tailormed admin` command) with the key configured"
         ) from None
 
 

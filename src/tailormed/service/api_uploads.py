@@ -24,7 +24,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -61,6 +62,10 @@ KINDS: dict[str, UploadKindSpec] = {
     "outside": UploadKindSpec("outside", {"file": "outside.tsv"}, SAMPLE),
     "fhir": UploadKindSpec("fhir", {"file": "bundle.json"}, frozenset()),
 }
+# the web UI's form: any kind, named in its "kind" field (and its CSRF token)
+ANY_KIND = UploadKindSpec(
+    "vcf", {"file": "upload", "outside": "outside.tsv"}, frozenset({"sample", "kind", "csrf_token"})
+)
 
 
 def _form_doc(spec: UploadKindSpec, what: str) -> dict[str, Any]:
@@ -131,22 +136,37 @@ async def receive_and_import(
     actor: Actor,
     purpose: Purpose,
     patient_id: uuid.UUID,
-    kind: UploadKind,
+    kind: UploadKind | None,
     kb: KnowledgeBase,
-    upload_dir: Any,
+    upload_dir: Path | None,
     *,
     before_files: Callable[[dict[str, str]], None] | None = None,
 ) -> ResultView:
-    """The whole upload: precheck, stream into the sealed spool, import, clean up."""
+    """The whole upload: precheck, stream into the sealed spool, import, clean up.
+
+    ``kind`` ``None``: the form says which (a ``kind`` field, as the web UI sends it).
+    """
     await run_in_threadpool(get_patient, session, actor, purpose, patient_id)
-    spec = KINDS[kind]
+    spec = KINDS[kind] if kind is not None else ANY_KIND
     with SpoolFolder(upload_dir) as folder:
         received = await receive_upload(
             request, folder, files=spec.files, fields=spec.fields, before_files=before_files
         )
+        if kind is None:
+            kind = _form_kind(received)
         return await run_in_threadpool(
             import_upload, session, actor, purpose, patient_id, kind, folder, received, kb
         )
+
+
+def _form_kind(received: Received) -> UploadKind:
+    chosen = received.fields.get("kind", "vcf")
+    if chosen not in KINDS:
+        raise InputError(f"unknown kind of upload {chosen!r} (vcf, outside or fhir)")
+    extra = set(received.files) - set(KINDS[chosen].files)
+    if extra:
+        raise InputError(f"a {chosen} upload takes no {', '.join(sorted(extra))} file")
+    return cast(UploadKind, chosen)
 
 
 async def _upload(

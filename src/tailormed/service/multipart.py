@@ -41,6 +41,7 @@ class _Part:
     name: str = ""
     filename: str | None = None
     is_file: bool = False
+    empty_file: bool = False  # a file input left empty: browsers send filename=""
     data: bytearray = field(default_factory=bytearray)
     writer: SealedWriter | None = None
 
@@ -98,6 +99,9 @@ class _Reader:
                 check(dict(self.received.fields))
             filename = _text(options[b"filename"], "file name")
             self.part.is_file = True
+            if not filename:
+                self.part.empty_file = True  # kept only if it turns out to have data
+                return
             self.part.filename = filename
             writer = self.folder.writer(filename or None, self.allowed_files[name])
             self.part.writer = writer
@@ -105,6 +109,8 @@ class _Reader:
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
+        if self.part.empty_file and chunk:
+            raise InputError(f"the file in field {self.part.name!r} has no name")
         if self.part.writer is not None:
             self.pending.append((self.part.writer, bytes(chunk)))
             return
@@ -113,6 +119,8 @@ class _Reader:
             raise InputError(f"form field {self.part.name!r} is too long")
 
     def on_part_end(self) -> None:
+        if self.part.empty_file:
+            return  # no file chosen for this input
         if self.part.writer is not None:
             self.pending.append((self.part.writer, b""))  # b"" marks the end
             return

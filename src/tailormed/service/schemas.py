@@ -279,6 +279,7 @@ class ConsentOut(Out):
     id: uuid.UUID
     patient_id: uuid.UUID
     grantee_user_id: uuid.UUID | None
+    grantee_name: str | None = None
     grantee_organisation: str | None
     purpose: str
     scope: str

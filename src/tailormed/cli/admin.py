@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from tailormed.cli.common import console, err_console, handle_errors
 from tailormed.record.access import Operator
@@ -118,14 +117,18 @@ def list_users_cmd(database_url: DatabaseOption = None) -> None:
             users = list_users(session, _operator(), "operations")
     finally:
         engine.dispose()
-    table = Table("id", "role", "name", "organisation", "state", "created", box=None)
+    # one line per account, id first and whole (to copy into disable-user / reset-user)
+    console.print(f"{'id':36}  {'role':9}  {'state':8}  {'created':10}  name (organisation)")
     for u in users:
         state = "disabled" if not u.active else ("active" if u.activated else "pending")
         name = u.display_name or ("(patient)" if u.role == "patient" else "—")
-        table.add_row(
-            str(u.id), u.role, name, u.organisation or "—", state, f"{u.created_at:%Y-%m-%d}"
+        org = f" ({u.organisation})" if u.organisation else ""
+        console.print(
+            f"{u.id!s:36}  {u.role:9}  {state:8}  {u.created_at:%Y-%m-%d}  {name}{org}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
         )
-    console.print(table, soft_wrap=True)
 
 
 @app.command("disable-user")

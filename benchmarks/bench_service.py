@@ -118,10 +118,12 @@ def seed(url: str, patients: int = 1) -> Seeded:
         UploadInfo,
         add_result,
         bootstrap_admin,
+        create_enrolment,
         create_patient,
         create_user,
         grant_consent,
         open_database,
+        redeem_code,
         session_factory,
     )
 
@@ -135,15 +137,17 @@ def seed(url: str, patients: int = 1) -> Seeded:
         with session_factory(engine)() as s:
             admin, _ = bootstrap_admin(s)
             op: Purpose = "operations"
-            _clin, token = create_user(
+            _clin, activation = create_user(
                 s, admin.actor, op, role="clinician", organisation="bench-hospital"
             )
+            clin, token = redeem_code(s, activation.code)
             info = UploadInfo("vcf", "0" * 64, vcf.stat().st_size, vcf.name)
             for n in range(1, patients + 1):
                 patient = create_patient(
-                    s, admin.actor, op, display_name="Bench", external_id=f"BENCH-{n}"
+                    s, clin.actor, "treatment", display_name="Bench", external_id=f"BENCH-{n}"
                 )
-                puser, _ = create_user(s, admin.actor, op, role="patient", patient_id=patient.id)
+                enrolment = create_enrolment(s, clin.actor, "treatment", patient.id)
+                puser, _ = redeem_code(s, enrolment.code)
                 grant_consent(
                     s, puser.actor, "treatment", patient.id, grantee_organisation="bench-hospital"
                 )

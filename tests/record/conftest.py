@@ -15,7 +15,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -28,9 +28,11 @@ from tailormed.record import (
     Actor,
     Keyring,
     bootstrap_admin,
+    create_enrolment,
     create_patient,
     create_user,
     open_database,
+    redeem_code,
     session_factory,
 )
 
@@ -160,7 +162,13 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 @dataclass(frozen=True)
 class World:
-    """Two patients with their own accounts, clinicians of two organisations, an admin."""
+    """Two patients with their own accounts, clinicians of two organisations, an admin.
+
+    Built the way a clinic does it: the admin creates clinician accounts (each takes up
+    theirs with its activation code), a registrar clinician registers the two patients
+    and hands each an enrolment code, which the patient redeems for their account.
+    ``tokens`` holds every account's bearer token, by field name.
+    """
 
     admin: Actor
     clin_a: Actor  # organisation clinic-a
@@ -171,34 +179,52 @@ class World:
     pat_b: uuid.UUID
     user_a: Actor  # patient A's account
     user_b: Actor  # patient B's account
+    registrar: Actor  # clinician (organisation registry) who registered A and B
+    tokens: dict[str, str] = field(default_factory=dict)
+
+
+def make_world(session: Session) -> World:
+    admin, admin_token = bootstrap_admin(session, organisation="tailormed-ops")
+    adm = admin.actor
+    tokens = {"admin": admin_token}
+
+    def clinician(key: str, org: str | None) -> Actor:
+        view, issued = create_user(
+            session,
+            adm,
+            "operations",
+            role="clinician",
+            display_name=f"Dr {key.replace('_', ' ').title()}",
+            organisation=org,
+        )
+        _, tokens[key] = redeem_code(session, issued.code)
+        return view.actor
+
+    registrar = clinician("registrar", "registry")
+
+    def patient(key: str, name: str, mrn: str) -> tuple[uuid.UUID, Actor]:
+        view = create_patient(session, registrar, "treatment", display_name=name, external_id=mrn)
+        issued = create_enrolment(session, registrar, "treatment", view.id)
+        user, tokens[key] = redeem_code(session, issued.code)
+        return view.id, user.actor
+
+    pa, user_a = patient("user_a", "Jane Doe", "MRN-A1")
+    pb, user_b = patient("user_b", "John Roe", "MRN-B2")
+    return World(
+        admin=adm,
+        clin_a=clinician("clin_a", "clinic-a"),
+        clin_a2=clinician("clin_a2", "clinic-a"),
+        clin_b=clinician("clin_b", "clinic-b"),
+        lone=clinician("lone", None),
+        pat_a=pa,
+        pat_b=pb,
+        user_a=user_a,
+        user_b=user_b,
+        registrar=registrar,
+        tokens=tokens,
+    )
 
 
 @pytest.fixture
 def world(session: Session) -> World:
-    admin, _ = bootstrap_admin(session, organisation="tailormed-ops")
-    adm = admin.actor
-
-    def user(role: str, org: str | None = None, patient: uuid.UUID | None = None) -> Actor:
-        view, _ = create_user(
-            session,
-            adm,
-            "operations",
-            role=role,  # type: ignore[arg-type]
-            organisation=org,
-            patient_id=patient,
-        )
-        return view.actor
-
-    pa = create_patient(session, adm, "operations", display_name="Jane Doe", external_id="MRN-A1")
-    pb = create_patient(session, adm, "operations", display_name="John Roe", external_id="MRN-B2")
-    return World(
-        admin=adm,
-        clin_a=user("clinician", "clinic-a"),
-        clin_a2=user("clinician", "clinic-a"),
-        clin_b=user("clinician", "clinic-b"),
-        lone=user("clinician"),
-        pat_a=pa.id,
-        pat_b=pb.id,
-        user_a=user("patient", patient=pa.id),
-        user_b=user("patient", patient=pb.id),
-    )
+    return make_world(session)

@@ -151,7 +151,9 @@ def test_modified_event_with_recomputed_hash_breaks_the_next_link(
             text("UPDATE audit_event SET detail = :d, hash = :h WHERE id = 4"),
             {"d": "nothing to see", "h": forged},
         )
-    assert verify_audit_chain(session) == (False, 5)
+    # The re-hashed event itself fails now: its MAC no longer matches (the MAC anchor of
+    # tests/record/test_audit_anchor.py); before MACs, the break showed at the next link.
+    assert verify_audit_chain(session) == (False, 4)
 
 
 def test_deleted_event_is_detected(

@@ -201,7 +201,7 @@ def test_failed_rotation_changes_nothing(
     def boom(*_: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(keys_module, "_reindex_external_ids", boom)
+    monkeypatch.setattr(keys_module, "_reindex_blind_indexes", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         rotate_keys(session, secrets.token_bytes(32))
     assert _key_ids(engine) == {key_id(key)}

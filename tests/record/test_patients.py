@@ -227,11 +227,13 @@ def test_tokens(session: Session, world: World, engine: Engine) -> None:
     assert authenticate(session, token) == world.user_a
     with engine.connect() as conn:
         assert token not in str(conn.execute(text("SELECT * FROM user_account")).all())
-    issue_token(session, world.admin, "operations", world.user_a.user_id)  # replaces it
+    issue_token(session, world.user_a, "operations", world.user_a.user_id)  # replaces it
     with pytest.raises(AuthorizationError, match="invalid"):
         authenticate(session, token)
     with pytest.raises(AuthorizationError):  # users cannot reissue each other's tokens
         issue_token(session, world.user_b, "operations", world.user_a.user_id)
+    with pytest.raises(AuthorizationError):  # nor can an admin (test_enrolment.py)
+        issue_token(session, world.admin, "operations", world.user_a.user_id)
 
 
 def test_export_patient_is_complete_and_json_ready(session: Session, world: World) -> None:

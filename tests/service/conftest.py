@@ -8,7 +8,10 @@ reuse).
 
 ``svc`` is a fresh service per test; ``shared_svc`` one per module and backend, for the
 table-driven tests that only read. Each holds tokens for an admin, two clinicians
-(``clinic-a`` and ``clinic-b``), and patients A and B with their own accounts.
+(``clinic-a`` and ``clinic-b``), and patients A and B with their own accounts, made the
+way a clinic makes them: the admin creates clinician accounts whose people redeem their
+activation codes; a registrar clinician registers A and B and enrols each with a code
+the patient redeems.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class Svc:
     pat_b: uuid.UUID
     user_b: str
     extra: dict[str, Any] = field(default_factory=dict)
+    registrar: str = ""  # the clinician (organisation registry) who registered A and B
 
     @property
     def engine(self) -> Engine:
@@ -102,18 +106,35 @@ class Svc:
         return dict(r.json())
 
 
-def _user(client: TestClient, admin: str, **body: Any) -> tuple[str, uuid.UUID]:
-    r = client.post("/api/v1/users", headers=auth(admin), json=body)
-    assert r.status_code == 201, r.text
+def redeem(client: TestClient, code: str) -> tuple[str, uuid.UUID]:
+    """Redeem an enrolment or activation code as its person does: their token and id."""
+    r = client.post("/api/v1/activate", json={"code": code})
+    assert r.status_code == 200, r.text
     return r.json()["token"], uuid.UUID(r.json()["user"]["id"])
 
 
-def _patient(client: TestClient, admin: str, name: str, mrn: str) -> uuid.UUID:
+def _user(client: TestClient, admin: str, **body: Any) -> tuple[str, uuid.UUID]:
+    """An admin creates the account; its person redeems the activation code."""
+    r = client.post("/api/v1/users", headers=auth(admin), json=body)
+    assert r.status_code == 201, r.text
+    assert "token" not in r.json()  # the admin never sees the new user's token
+    return redeem(client, r.json()["activation"]["code"])
+
+
+def _patient(client: TestClient, registrar: str, name: str, mrn: str) -> tuple[uuid.UUID, str]:
+    """The registrar clinician registers the record and enrols the patient, who redeems
+    the code for their own account."""
     r = client.post(
-        "/api/v1/patients", headers=auth(admin), json={"display_name": name, "external_id": mrn}
+        "/api/v1/patients",
+        headers=auth(registrar),
+        json={"display_name": name, "external_id": mrn},
     )
     assert r.status_code == 201, r.text
-    return uuid.UUID(r.json()["id"])
+    pid = uuid.UUID(r.json()["id"])
+    r = client.post(f"/api/v1/patients/{pid}/enrolment", headers=auth(registrar))
+    assert r.status_code == 201, r.text
+    token, _ = redeem(client, r.json()["code"])
+    return pid, token
 
 
 @contextmanager
@@ -124,15 +145,20 @@ def running_service(url: str, keyring: Keyring, **settings: Any) -> Iterator[Svc
     engine.dispose()
     config = Settings(database_url=url, keyring=keyring, max_upload_bytes=MAX_UPLOAD, **settings)
     with TestClient(create_app(config)) as client:
-        clin_a, clin_a_id = _user(client, admin, role="clinician", organisation="clinic-a")
-        clin_b, _ = _user(client, admin, role="clinician", organisation="clinic-b")
-        pat_a = _patient(client, admin, "Alice Anders", "MRN-A1")
-        pat_b = _patient(client, admin, "Bob Brandt", "MRN-B2")
-        user_a, _ = _user(client, admin, role="patient", patient_id=str(pat_a))
-        user_b, _ = _user(client, admin, role="patient", patient_id=str(pat_b))
+        clin_a, clin_a_id = _user(
+            client, admin, role="clinician", display_name="Dr Ada Lovelace", organisation="clinic-a"
+        )
+        clin_b, _ = _user(
+            client, admin, role="clinician", display_name="Dr Bea Bloggs", organisation="clinic-b"
+        )
+        registrar, _ = _user(
+            client, admin, role="clinician", display_name="Reg Istrar", organisation="registry"
+        )
+        pat_a, user_a = _patient(client, registrar, "Alice Anders", "MRN-A1")
+        pat_b, user_b = _patient(client, registrar, "Bob Brandt", "MRN-B2")
         yield Svc(
             client, url, keyring, config, admin, clin_a, clin_a_id, clin_b,
-            pat_a, user_a, pat_b, user_b,
+            pat_a, user_a, pat_b, user_b, registrar=registrar,
         )  # fmt: skip
 
 

@@ -18,7 +18,10 @@ from tailormed.service.app import create_app
 from tailormed.service.settings import Settings
 from tests.service.conftest import EXAMPLE_VCF, Svc, auth
 
-PUBLIC = {("GET", "/healthz"), ("GET", "/share/{token}")}
+# No sign-in by design: the token or code in the request is the credential (share links;
+# enrolment and activation codes, refused with 403 and audited when wrong: see
+# test_admin_escalation.py).
+PUBLIC = {("GET", "/healthz"), ("GET", "/share/{token}"), ("POST", "/api/v1/activate")}
 
 
 def _routes() -> list[tuple[str, str]]:

@@ -26,7 +26,10 @@ import pytest
 import uvicorn
 from PIL import Image
 
+from tailormed.pipeline import example_path
 from tests.service.ui_support import World, build_app, new_world
+
+EXAMPLE_VCF = example_path("example-patient.vcf")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -197,7 +200,7 @@ def test_patient_results_consent_and_share(browser: Any, server: Server, shots: 
 
     # grant a consent by clicking, then revoke it
     page.get_by_role("link", name="Who can see my results").click()
-    page.get_by_label("or organisation").fill("Riverside Pharmacy")
+    page.get_by_label("an organisation").fill("Riverside Pharmacy")
     page.get_by_label("What they may see").select_option("reports")
     page.get_by_role("button", name="Give consent").click()
     page.get_by_text("Consent granted.").wait_for()
@@ -275,3 +278,72 @@ def test_clinician_without_consent_sees_403(browser: Any, server: Server, shots:
     assert _no_horizontal_scroll(tab.page)
     tab.shot(shots, "no-consent-phone.png", full_page=False)
     tab.close()
+
+
+# ------------------------------------------------------ enrolment, upload, consent by name
+def test_clinician_registers_patient_who_enrols_and_uploads(
+    browser: Any, server: Server, shots: Path
+) -> None:
+    clinic = Tab(browser, server, DESKTOP)
+    page = clinic.page
+    clinic.login("c")
+    page.wait_for_url("**/ui/patients")
+    page.get_by_label("Patient's name").fill("Robin Newcomer")
+    page.get_by_label("Medical record number (optional)").fill("MRN-R")
+    page.get_by_label("may see and add to their record").check()
+    page.get_by_role("button", name="Register and get the enrolment code").click()
+    code = page.locator("#enrolment-code").inner_text().strip()
+    assert len(code) == 19 and code.count("-") == 3
+    clinic.shot(shots, "clinician-enrolment-code.png")
+    clinic.close()
+
+    patient = Tab(browser, server, PHONE)
+    page = patient.page
+    patient.go("/ui/login")
+    page.get_by_role("link", name="Enrol with a code").click()
+    page.get_by_label("Code").fill(code.lower())
+    page.get_by_role("button", name="Enrol").click()
+    page.get_by_role("heading", name="Your account is ready").wait_for()
+    assert len(page.locator("#new-token").inner_text().strip()) > 40
+    assert _no_horizontal_scroll(page)
+    patient.shot(shots, "patient-enrolled-phone.png", full_page=False)
+    page.get_by_role("link", name="Continue").click()
+    page.wait_for_url("**/ui/me")
+    assert "no test results" in page.content()
+
+    # the patient uploads their own genome; the result appears
+    page.get_by_label("What kind of file").select_option("vcf")
+    page.get_by_label("File", exact=True).set_input_files(str(EXAMPLE_VCF))
+    page.get_by_role("button", name="Upload and analyse").click()
+    page.get_by_text("result added to the record").wait_for()
+    page.get_by_role("heading", name="Your results at a glance").wait_for()
+    assert page.get_by_role("heading", name="CYP2C19").is_visible()
+    patient.shot(shots, "patient-uploaded-phone.png", full_page=False)
+    patient.close()
+
+
+def test_patient_gives_consent_by_choosing_a_clinician_by_name(
+    browser: Any, server: Server, shots: Path
+) -> None:
+    tab = Tab(browser, server, DESKTOP)
+    page = tab.page
+    tab.login("b")
+    page.wait_for_url("**/ui/me")
+    page.get_by_role("link", name="Who can see my results").click()
+    page.get_by_label("Find a clinician by name").fill("dana")
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.get_by_label("Dr Dana Doctor").check()
+    tab.shot(shots, "patient-consent-by-name.png")
+    page.get_by_role("button", name="Give consent").click()
+    page.get_by_text("Consent granted.").wait_for()
+    current = page.locator("ul.consents").first.inner_text()
+    assert "Dr Dana Doctor" in current
+    assert str(server.world.clin_d.user_id) not in current
+    tab.close()
+
+    clinician = Tab(browser, server, DESKTOP)
+    clinician.login("d")
+    clinician.page.wait_for_url("**/ui/patients")
+    clinician.page.get_by_role("link", name="Blake Other").click()
+    clinician.page.get_by_role("heading", name="Gene results").wait_for()
+    clinician.close()

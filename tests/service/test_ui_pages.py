@@ -214,7 +214,7 @@ def test_grant_and_revoke_consent_to_a_clinician(client: TestClient, world: Worl
         {"clinician_id": d, "consent_purpose": "treatment", "scope": "all", "expires": until},
     )
     assert response.status_code == 200 and "Consent granted." in response.text
-    assert d in response.text
+    assert "Dr Dana Doctor" in response.text  # listed by name (issue 8: not by a UUID)
     with world.session() as s:
         new = [
             c
@@ -257,10 +257,10 @@ def test_grant_consent_to_an_organisation_for_research_with_genes(
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({}, "Fill in either"),
-        ({"clinician_id": "x", "organisation": "y"}, "Fill in either"),
-        ({"clinician_id": "not-a-uuid"}, "user id looks like"),
-        ({"clinician_id": "00000000-0000-4000-8000-000000000000"}, "No clinician has that id"),
+        ({}, "Choose a clinician from the list"),
+        ({"clinician_id": "x", "organisation": "y"}, "Choose a clinician from the list"),
+        ({"clinician_id": "not-a-uuid"}, "Choose the clinician from the list of names"),
+        ({"clinician_id": "00000000-0000-4000-8000-000000000000"}, "clinician was not found"),
         ({"organisation": "Org", "expires": "2001-01-01"}, "expiry must be in the future"),
         ({"organisation": "Org", "expires": "tomorrow"}, "YYYY-MM-DD"),
         ({"organisation": "Org", "scope": "genes"}, "at least one gene"),
@@ -279,11 +279,12 @@ def test_bad_consent_forms_are_explained(
         assert len(list_consents(s, world.user_a, "treatment", world.patient_a)) == 1
 
 
-def test_patient_id_of_a_user_is_shown_to_clinicians_for_consent(
-    client: TestClient, world: World
-) -> None:
+def test_clinicians_see_the_name_patients_find_them_by(client: TestClient, world: World) -> None:
+    """Patients choose clinicians by name (issue 8), so the page shows the name, not an id."""
     signed_in(client, world, "c")
-    assert str(world.clin_c.user_id) in client.get("/ui/patients").text
+    page = client.get("/ui/patients").text
+    assert "Dr Casey Clinician" in page and "clinic-a" in page
+    assert str(world.clin_c.user_id) not in page
 
 
 # ------------------------------------------------------------------ patient: shares

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -263,3 +264,27 @@ def test_json_bodies_have_their_own_cap_and_uploads_need_a_valid_token_first(svc
         )
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     assert _rows(svc) == (0, 0)
+
+
+@pytest.mark.parametrize("form", ["vcf.gz", "bcf"])
+def test_compressed_uploads_are_read_from_the_memory_spool(
+    svc: Svc, tmp_path: Path, form: str
+) -> None:
+    """htslib reads gzip and BCF uploads through the in-memory plaintext view too."""
+    import gzip
+
+    import cyvcf2
+
+    target = tmp_path / f"patient.{form}"
+    if form == "vcf.gz":
+        target.write_bytes(gzip.compress(EXAMPLE_VCF.read_bytes()))
+    else:
+        reader = cyvcf2.VCF(str(EXAMPLE_VCF))
+        writer = cyvcf2.Writer(str(target), reader, mode="wb")
+        for record in reader:
+            writer.write_record(record)
+        writer.close()
+        reader.close()
+    r = svc.upload_vcf(svc.pat_a, svc.user_a, target)
+    assert r.status_code == 201, r.text
+    assert _genes(r.json())["CYP2C19"] == ("*2/*2", "Poor Metabolizer")

@@ -5,8 +5,12 @@
 * patient A ("Alex Example", MRN-A) with a stored result from the bundled example VCF
   (CYP2C19 *2/*2, a poor metabolizer: clopidogrel is actionable);
 * patient B ("Blake Other", MRN-B) with the same kind of result;
-* clinician C (clinic-a), whom A granted a treatment consent of scope ``all``;
-* clinician D (clinic-d), with no consent from anyone (B consented to clinic-b, not D);
+* clinician C ("Dr Casey Clinician", clinic-a), whom A granted a treatment consent of
+  scope ``all``;
+* clinician D ("Dr Dana Doctor", clinic-d), with no consent from anyone (B consented to
+  clinic-b, not D);
+* a registrar clinician (registry) who registered A and B and enrolled them with codes
+  they redeemed (``tokens["registrar"]``);
 * an admin.
 
 ``build_app(world)`` is the service's ``create_app`` over that database;
@@ -37,13 +41,16 @@ from tailormed.recommend import Interpretation, build_interpretation
 from tailormed.record import (
     Actor,
     Keyring,
+    PatientView,
     UploadInfo,
     add_result,
     bootstrap_admin,
+    create_enrolment,
     create_patient,
     create_user,
     grant_consent,
     open_database,
+    redeem_code,
     session_factory,
 )
 from tailormed.service.app import create_app
@@ -80,7 +87,7 @@ class World:
     result_b: uuid.UUID
     consent_c: uuid.UUID  # A's consent to C
     consent_b: uuid.UUID  # B's consent to clinic-b (an organisation D does not belong to)
-    tokens: dict[str, str]  # "a", "b", "c", "d", "admin"
+    tokens: dict[str, str]  # "a", "b", "c", "d", "registrar", "admin"
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -101,21 +108,25 @@ def seed(url: str, keyring: Keyring) -> World:
             admin = admin_view.actor
             tokens = {"admin": admin_token}
 
-            def user(key: str, role: str, **kw: object) -> Actor:
-                view, token = create_user(s, admin, "operations", role=role, **kw)  # type: ignore[arg-type]
-                tokens[key] = token
+            def clinician(key: str, name: str, org: str) -> Actor:
+                view, issued = create_user(
+                    s, admin, "operations", role="clinician", display_name=name, organisation=org
+                )
+                _, tokens[key] = redeem_code(s, issued.code)
                 return view.actor
 
-            pa = create_patient(
-                s, admin, "operations", display_name="Alex Example", external_id="MRN-A"
-            )
-            pb = create_patient(
-                s, admin, "operations", display_name="Blake Other", external_id="MRN-B"
-            )
-            user_a = user("a", "patient", patient_id=pa.id)
-            user_b = user("b", "patient", patient_id=pb.id)
-            clin_c = user("c", "clinician", organisation="clinic-a")
-            clin_d = user("d", "clinician", organisation="clinic-d")
+            registrar = clinician("registrar", "Rhea Registrar", "registry")
+
+            def patient(key: str, name: str, mrn: str) -> tuple[PatientView, Actor]:
+                view = create_patient(s, registrar, "treatment", display_name=name, external_id=mrn)
+                issued = create_enrolment(s, registrar, "treatment", view.id)
+                user, tokens[key] = redeem_code(s, issued.code)
+                return view, user.actor
+
+            pa, user_a = patient("a", "Alex Example", "MRN-A")
+            pb, user_b = patient("b", "Blake Other", "MRN-B")
+            clin_c = clinician("c", "Dr Casey Clinician", "clinic-a")
+            clin_d = clinician("d", "Dr Dana Doctor", "clinic-d")
             interp = example_interpretation()
             ra = add_result(s, user_a, "treatment", pa.id, interp, example_upload())
             rb = add_result(s, user_b, "treatment", pb.id, interp, example_upload())

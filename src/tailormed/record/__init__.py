@@ -8,7 +8,8 @@ What the point-of-care service (and the CLI) builds on:
 * **Repository** functions, each ``f(session, actor, purpose, ...)`` and each one
   audited transaction (:mod:`~tailormed.record.access` states the rules):
   patients (:mod:`~tailormed.record.patients`), users and tokens
-  (:mod:`~tailormed.record.users`), results (:mod:`~tailormed.record.results`),
+  (:mod:`~tailormed.record.users`), enrolment and activation codes
+  (:mod:`~tailormed.record.enrolment`), results (:mod:`~tailormed.record.results`),
   medications and family history (:mod:`~tailormed.record.clinical`), consents
   (:mod:`~tailormed.record.consents`), share links (:mod:`~tailormed.record.shares`),
   export (:mod:`~tailormed.record.export`).
@@ -20,8 +21,15 @@ Functions return frozen dataclasses (``*View``) with decrypted values; no caller
 sees ciphertext or an ORM object.
 """
 
-from tailormed.record.access import Access, Actor, Purpose, Role
-from tailormed.record.audit import AuditEntry, audit_head, verify_audit_chain
+from tailormed.record.access import Access, Actor, Operator, Purpose, Role
+from tailormed.record.accounts import UserView
+from tailormed.record.audit import (
+    AuditCheck,
+    AuditEntry,
+    audit_head,
+    check_audit_chain,
+    verify_audit_chain,
+)
 from tailormed.record.clinical import (
     UNSET,
     FamilyHistoryView,
@@ -45,6 +53,7 @@ from tailormed.record.db import (
     session_factory,
     upgrade,
 )
+from tailormed.record.enrolment import IssuedCode, create_enrolment, redeem_code
 from tailormed.record.errors import (
     AuthorizationError,
     ConsentError,
@@ -52,7 +61,7 @@ from tailormed.record.errors import (
     KeyUnavailableError,
     NotFoundError,
 )
-from tailormed.record.export import export_patient
+from tailormed.record.export import ExportedFile, export_patient, export_uploaded_files
 from tailormed.record.keys import RotationReport, check_keys, rotate_keys
 from tailormed.record.patients import (
     PatientView,
@@ -63,7 +72,9 @@ from tailormed.record.patients import (
     list_audit_events,
 )
 from tailormed.record.results import (
+    WITHHELD_LIMITATIONS,
     ResultView,
+    StoredFile,
     UploadInfo,
     add_result,
     get_result,
@@ -77,34 +88,44 @@ from tailormed.record.shares import (
     revoke_share,
 )
 from tailormed.record.users import (
-    UserView,
+    ClinicianView,
     authenticate,
     bootstrap_admin,
     create_user,
     deactivate_user,
+    find_clinicians,
     issue_token,
+    list_users,
+    reset_activation,
 )
 
 __all__ = [
     "UNSET",
+    "WITHHELD_LIMITATIONS",
     "Access",
     "Actor",
+    "AuditCheck",
     "AuditEntry",
     "AuthorizationError",
+    "ClinicianView",
     "ConsentError",
     "ConsentView",
+    "ExportedFile",
     "FamilyHistoryView",
+    "IssuedCode",
     "KeyConfigError",
     "KeyUnavailableError",
     "Keyring",
     "MedicationView",
     "NotFoundError",
+    "Operator",
     "PatientView",
     "Purpose",
     "ResultView",
     "Role",
     "RotationReport",
     "ShareView",
+    "StoredFile",
     "UploadInfo",
     "UserView",
     "add_family_history",
@@ -113,7 +134,9 @@ __all__ = [
     "audit_head",
     "authenticate",
     "bootstrap_admin",
+    "check_audit_chain",
     "check_keys",
+    "create_enrolment",
     "create_patient",
     "create_share",
     "create_user",
@@ -125,6 +148,8 @@ __all__ = [
     "delete_patient",
     "engine_from_url",
     "export_patient",
+    "export_uploaded_files",
+    "find_clinicians",
     "find_patient",
     "generate_key",
     "get_patient",
@@ -137,8 +162,11 @@ __all__ = [
     "list_medications",
     "list_results",
     "list_shares",
+    "list_users",
     "load_keyring",
     "open_database",
+    "redeem_code",
+    "reset_activation",
     "resolve_share",
     "revoke_consent",
     "revoke_share",

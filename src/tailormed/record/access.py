@@ -36,10 +36,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal, NoReturn
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from tailormed.record import audit, clock
+from tailormed.record.crypto import keyring_for
 from tailormed.record.errors import AuthorizationError, ConsentError, NotFoundError
 from tailormed.record.models import Consent, User
 
@@ -54,6 +55,17 @@ class Actor:
 
     user_id: uuid.UUID
     role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """Someone at the server's command line (``tailormed admin ...``).
+
+    They hold the data key and the database already, so the record lets them manage
+    accounts; what they do is audited with actor role ``operator`` and their OS user.
+    """
+
+    os_user: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,20 +162,20 @@ class Operation:
         return access
 
     def _active_consents(self, patient_id: uuid.UUID) -> list[Consent]:
-        grantee = Consent.grantee_user_id == self.user.id
-        # An organisation's consent covers its clinicians, not admins who share its name.
-        if self.user.organisation and self.user.role == "clinician":
-            grantee = or_(grantee, Consent.grantee_organisation == self.user.organisation)
         rows = self.session.scalars(
             select(Consent).where(
                 Consent.patient_id == patient_id,
                 Consent.status == "active",
                 Consent.purpose == self.purpose,
-                grantee,
+                grantee_clause(self.session, self.user),
             )
         ).all()
         now = clock.utcnow()
-        return [c for c in rows if c.expires_at is None or c.expires_at > now]
+        return [
+            c
+            for c in rows
+            if (c.expires_at is None or c.expires_at > now) and names_grantee(c, self.user)
+        ]
 
     def _load_user(self) -> None:
         user = self.session.get(User, self.actor.user_id)
@@ -188,6 +200,88 @@ class Operation:
             outcome=outcome,
             detail=detail,
         )
+
+
+def grantee_clause(session: Session, user: User) -> ColumnElement[bool]:
+    """SQL for "consents granted to ``user``": to them, or (clinicians only) to their
+    organisation, found through the organisation's blind index (the name is encrypted).
+    Confirm each row with :func:`names_grantee`."""
+    grantee = Consent.grantee_user_id == user.id
+    # An organisation's consent covers its clinicians, not admins who share its name.
+    if user.organisation and user.role == "clinician":
+        ring = keyring_for(session.get_bind())
+        indexes = ring.blind_indexes(user.organisation, domain="organisation")
+        grantee = or_(grantee, Consent.grantee_organisation_index.in_(indexes))
+    return grantee
+
+
+def names_grantee(consent: Consent, user: User) -> bool:
+    """Whether ``consent`` is granted to ``user`` (decrypted values: no index collision)."""
+    if consent.grantee_user_id is not None:
+        return consent.grantee_user_id == user.id
+    return (
+        user.role == "clinician"
+        and user.organisation is not None
+        and consent.grantee_organisation == user.organisation
+    )
+
+
+@dataclass
+class OperatorOperation:
+    """:class:`Operation`'s counterpart for an :class:`Operator` (no user row, no PHI)."""
+
+    session: Session
+    operator: Operator
+    action: str
+    entity_type: str
+    patient_id: uuid.UUID | None = None
+    entity_id: str | None = None
+    detail: str | None = None
+
+    def deny(self, reason: str, *, consent: bool = False) -> NoReturn:
+        raise _Denied(reason, consent=consent)
+
+    def _audit(self, outcome: str, detail: str | None) -> None:
+        who = f"command line, OS user {self.operator.os_user}"
+        audit.append(
+            self.session,
+            actor_role="operator",
+            action=self.action,
+            entity_type=self.entity_type,
+            entity_id=self.entity_id,
+            patient_id=self.patient_id,
+            purpose="operations",
+            outcome=outcome,
+            detail=f"{detail} ({who})" if detail else who,
+        )
+
+
+@contextmanager
+def admin_operation(
+    session: Session,
+    who: Actor | Operator,
+    purpose: Purpose,
+    action: str,
+    entity_type: str,
+    *,
+    entity_id: str | None = None,
+) -> Iterator[Operation | OperatorOperation]:
+    """An audited account-management transaction by an admin user or the operator."""
+    if isinstance(who, Actor):
+        with operation(session, who, purpose, action, entity_type, entity_id=entity_id) as op:
+            op.require_role("admin")
+            yield op
+        return
+    require_no_transaction(session)
+    oper = OperatorOperation(session, who, action, entity_type, entity_id=entity_id)
+    try:
+        with session.begin():
+            yield oper
+            oper._audit("success", oper.detail)
+    except _Denied as denied:
+        with session.begin():
+            oper._audit("failure", denied.reason)
+        raise AuthorizationError(denied.reason, record=f"{action} {entity_type}") from None
 
 
 def require_no_transaction(session: Session) -> None:

@@ -44,6 +44,7 @@ class ConsentView:
     granted_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    grantee_name: str | None = None  # the grantee user's display name, for people to read
 
     def in_force(self, now: datetime | None = None) -> bool:
         """Active and not expired at ``now`` (default: the current time)."""
@@ -51,7 +52,7 @@ class ConsentView:
         return self.status == "active" and (self.expires_at is None or self.expires_at > now)
 
 
-def consent_view(c: Consent) -> ConsentView:
+def consent_view(c: Consent, grantee_name: str | None = None) -> ConsentView:
     return ConsentView(
         id=c.id,
         patient_id=c.patient_id,
@@ -65,7 +66,16 @@ def consent_view(c: Consent) -> ConsentView:
         granted_at=c.granted_at,
         expires_at=c.expires_at,
         revoked_at=c.revoked_at,
+        grantee_name=grantee_name,
     )
+
+
+def _grantee_names(session: Session, consents: Iterable[Consent]) -> dict[uuid.UUID, str | None]:
+    ids = {c.grantee_user_id for c in consents if c.grantee_user_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+    return {uid: name for uid, name in rows}
 
 
 def check_scope(scope: str, genes: Iterable[str] | None) -> list[str] | None:
@@ -104,10 +114,12 @@ def grant_consent(
     with operation(session, actor, purpose, "create", "consent") as op:
         op.require_role("patient")
         op.read_access(patient_id)
+        name = None
         if grantee_user_id is not None:
             grantee = session.get(User, grantee_user_id)
             if grantee is None or grantee.role == "patient":
                 raise NotFoundError("no such clinician or admin", record=str(grantee_user_id))
+            name = grantee.display_name
         row = Consent(
             id=uuid.uuid4(),
             patient_id=patient_id,
@@ -125,7 +137,7 @@ def grant_consent(
         session.flush()
         op.entity_id = str(row.id)
         op.detail = f"{consent_purpose} consent, scope {scope}"
-        return consent_view(row)
+        return consent_view(row, name)
 
 
 def revoke_consent(
@@ -161,4 +173,8 @@ def list_consents(
             .where(Consent.patient_id == patient_id)
             .order_by(Consent.granted_at, Consent.id)
         ).all()
-        return [consent_view(c) for c in rows]
+        names = _grantee_names(session, rows)
+        return [
+            consent_view(c, names.get(c.grantee_user_id) if c.grantee_user_id else None)
+            for c in rows
+        ]

@@ -14,6 +14,8 @@ Keys come from the environment, never from the repository (:func:`load_keyring`)
 * ``TAILORMED_DATA_KEY``: one or more base64-encoded 32-byte keys, comma-separated;
 * ``TAILORMED_KEY_FILE``: a file with one base64 key per line (``#`` comments allowed),
   which must not be readable by group or others (:func:`generate_key` creates it 0600);
+* otherwise ``data.key`` in the instance folder of a SQLite record (the folder holding
+  the database file, where ``tailormed serve`` creates it on first start);
 * otherwise ``~/.config/tailormed/data.key`` if it exists.
 
 The first key is the *primary* one (used to encrypt); the others only decrypt.
@@ -56,6 +58,11 @@ KEY_ID_BYTES = 8
 NONCE_BYTES = 12
 HEADER_BYTES = 1 + KEY_ID_BYTES
 DEFAULT_KEY_FILE = Path("~/.config/tailormed/data.key")
+INSTANCE_KEY_FILE = "data.key"  # beside a SQLite record, made by the first start
+NO_KEY_HINT = (
+    "create one with `tailormed admin generate-key FILE` and set TAILORMED_KEY_FILE=FILE "
+    "(or TAILORMED_DATA_KEY to the base64 of 32 random bytes)"
+)
 
 
 def key_id(key: bytes) -> str:
@@ -137,15 +144,34 @@ class Keyring:
                 f"{associated_data}: value does not authenticate under key {kid}"
             ) from None
 
-    def blind_index(self, value: str, kid: str | None = None) -> str:
-        """A keyed hash of ``value`` for equality lookups without storing it in clear."""
-        raw = self._raw[kid or self._primary]
-        index_key = hmac.new(raw, b"tailormed-blind-index", hashlib.sha256).digest()
+    def _derived(self, kid: str, purpose: bytes) -> bytes:
+        return hmac.new(self._raw[kid], purpose, hashlib.sha256).digest()
+
+    def blind_index(self, value: str, kid: str | None = None, *, domain: str = "") -> str:
+        """A keyed hash of ``value`` for equality lookups without storing it in clear.
+
+        ``domain`` separates columns: the same value gets unrelated indexes in two columns
+        (the empty domain is the patient external id's, kept for stored indexes)."""
+        purpose = b"tailormed-blind-index" + (b":" + domain.encode() if domain else b"")
+        index_key = self._derived(kid or self._primary, purpose)
         return hmac.new(index_key, value.encode(), hashlib.sha256).hexdigest()
 
-    def blind_indexes(self, value: str) -> list[str]:
+    def blind_indexes(self, value: str, *, domain: str = "") -> list[str]:
         """``value``'s blind index under every key (rows not yet rotated use old keys)."""
-        return [self.blind_index(value, kid) for kid in self._keys]
+        return [self.blind_index(value, kid, domain=domain) for kid in self._keys]
+
+    def audit_mac(self, digest: str, kid: str | None = None) -> tuple[str, str]:
+        """``(key id, HMAC-SHA256)`` sealing an audit event's hash (primary key by default)."""
+        kid = kid or self.primary_id
+        mac_key = self._derived(kid, b"tailormed-audit-mac")
+        return kid, hmac.new(mac_key, digest.encode(), hashlib.sha256).hexdigest()
+
+    def check_audit_mac(self, digest: str, kid: str, mac: str) -> bool | None:
+        """Whether ``mac`` seals ``digest`` under key ``kid``; ``None`` if that key is not
+        configured (retired by a rotation)."""
+        if kid not in self._raw:
+            return None
+        return hmac.compare_digest(self.audit_mac(digest, kid)[1], mac)
 
 
 # --------------------------------------------------------------------------- key loading
@@ -173,20 +199,34 @@ def read_key_file(path: Path) -> list[bytes]:
     return keys
 
 
-def load_keyring(env: Mapping[str, str] | None = None) -> Keyring:
-    """The keyring configured by ``TAILORMED_DATA_KEY`` / ``TAILORMED_KEY_FILE``."""
+def key_source(
+    env: Mapping[str, str] | None = None, *, instance: Path | None = None
+) -> str | Path | None:
+    """Where :func:`load_keyring` would read keys: a variable name, a file, or ``None``."""
     env = os.environ if env is None else env
     if env.get("TAILORMED_DATA_KEY"):
+        return "TAILORMED_DATA_KEY"
+    if env.get("TAILORMED_KEY_FILE"):
+        return Path(env["TAILORMED_KEY_FILE"]).expanduser()
+    if instance is not None and (instance / INSTANCE_KEY_FILE).is_file():
+        return instance / INSTANCE_KEY_FILE
+    if DEFAULT_KEY_FILE.expanduser().is_file():
+        return DEFAULT_KEY_FILE.expanduser()
+    return None
+
+
+def load_keyring(env: Mapping[str, str] | None = None, *, instance: Path | None = None) -> Keyring:
+    """The keyring configured by ``TAILORMED_DATA_KEY`` / ``TAILORMED_KEY_FILE``, else the
+    instance folder's ``data.key`` (``instance``: a SQLite record's folder), else
+    ``~/.config/tailormed/data.key``."""
+    env = os.environ if env is None else env
+    source = key_source(env, instance=instance)
+    if source == "TAILORMED_DATA_KEY":
         parts = [p for p in env["TAILORMED_DATA_KEY"].split(",") if p.strip()]
         return Keyring([_decode_key(p, "TAILORMED_DATA_KEY") for p in parts])
-    if env.get("TAILORMED_KEY_FILE"):
-        return Keyring(read_key_file(Path(env["TAILORMED_KEY_FILE"])))
-    if DEFAULT_KEY_FILE.expanduser().is_file():
-        return Keyring(read_key_file(DEFAULT_KEY_FILE))
-    raise KeyConfigError(
-        "no data key configured: set TAILORMED_DATA_KEY (base64 of 32 random bytes) or "
-        "TAILORMED_KEY_FILE (create one with tailormed.record.generate_key)"
-    )
+    if isinstance(source, Path):
+        return Keyring(read_key_file(source))
+    raise KeyConfigError(f"no data key configured: {NO_KEY_HINT}")
 
 
 def generate_key(path: Path | str | None = None, *, prepend: bool = False) -> bytes:
@@ -277,6 +317,18 @@ class EncryptedText(_Encrypted):
 
     def _decode(self, data: bytes) -> str:
         return data.decode()
+
+
+class EncryptedBytes(_Encrypted):
+    """A ``bytes`` column stored AES-256-GCM encrypted (uploaded files, in chunks)."""
+
+    def _encode(self, value: Any) -> bytes:
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise TypeError(f"{self._ad()}: expected bytes, got {type(value).__name__}")
+        return bytes(value)
+
+    def _decode(self, data: bytes) -> bytes:
+        return data
 
 
 class EncryptedJSON(_Encrypted):

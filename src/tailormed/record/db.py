@@ -8,8 +8,9 @@ configured keys (:func:`tailormed.record.keys.check_keys`). Nothing here calls
 
 Backends:
 
-* SQLite (default): ``$TAILORMED_DATABASE_URL`` or
-  ``sqlite:///~/.local/share/tailormed/tailormed.db``. Each connection runs in WAL mode
+* SQLite (default): ``$TAILORMED_DATABASE_URL`` or ``tailormed.db`` in the instance
+  folder (``$TAILORMED_HOME``, default ``~/.local/share/tailormed``), created owner-only (0600, its
+  folder 0700; a looser existing file is tightened). Each connection runs in WAL mode
   with foreign keys, ``synchronous=FULL`` and ``secure_delete`` on, and every
   transaction starts with ``BEGIN IMMEDIATE`` (each repository call writes an audit
   event, so each is a write transaction; taking the lock up front avoids deadlocks).
@@ -33,18 +34,37 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tailormed.record.crypto import Keyring, bind_keyring, load_keyring
 
-DEFAULT_SQLITE = Path("~/.local/share/tailormed/tailormed.db")
+DEFAULT_HOME = Path("~/.local/share/tailormed")
+SQLITE_NAME = "tailormed.db"
+DEFAULT_SQLITE = DEFAULT_HOME / SQLITE_NAME
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant: the PostgreSQL advisory lock that serialises concurrent migrations.
 _MIGRATION_LOCK = 0x7A11_0001
 
 
+def instance_dir() -> Path:
+    """The instance folder: ``$TAILORMED_HOME``, else ``~/.local/share/tailormed``."""
+    home = os.environ.get("TAILORMED_HOME")
+    return Path(home).expanduser() if home else DEFAULT_HOME.expanduser()
+
+
 def default_url() -> str:
-    """``$TAILORMED_DATABASE_URL``, else the per-user SQLite file."""
+    """``$TAILORMED_DATABASE_URL``, else the SQLite file in the instance folder."""
     env = os.environ.get("TAILORMED_DATABASE_URL")
     if env:
         return env
-    return f"sqlite:///{DEFAULT_SQLITE.expanduser()}"
+    return f"sqlite:///{instance_dir() / SQLITE_NAME}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL (``None`` for other backends and memory)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -68,6 +88,23 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def private_sqlite_file(path: Path) -> None:
+    """Create the database file owner-only (0600) before SQLite does (it would follow the
+    umask, often world-readable), and tighten an existing one; its folder is made 0700.
+    SQLite gives its ``-wal`` / ``-shm`` files the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name != "posix":  # pragma: no cover - permissions are POSIX
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        st = path.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            path.chmod(0o600)
+        return
+    os.close(fd)
+
+
 def build_engine(url: str) -> Engine:
     """An engine configured for the record (no keys bound: migrations only need this)."""
     parsed = make_url(url)
@@ -75,7 +112,7 @@ def build_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             path = Path(database).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_sqlite_file(path)
             parsed = parsed.set(database=str(path))
         engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
         _sqlite_setup(engine)
@@ -88,13 +125,16 @@ def build_engine(url: str) -> Engine:
 def engine_from_url(url: str | None = None, *, keyring: Keyring | None = None) -> Engine:
     """The record's engine for ``url`` (default: :func:`default_url`), with its data keys.
 
-    ``keyring`` defaults to the keys configured in the environment
-    (:func:`tailormed.record.crypto.load_keyring`); without any, this raises
-    :class:`~tailormed.record.errors.KeyConfigError`.
+    ``keyring`` defaults to the keys configured in the environment, or for a SQLite
+    record the ``data.key`` in its folder (:func:`tailormed.record.crypto.load_keyring`);
+    without any, this raises :class:`~tailormed.record.errors.KeyConfigError`.
     """
-    ring = keyring if keyring is not None else load_keyring()
-    engine = build_engine(url or default_url())
-    bind_keyring(engine, ring)
+    url = url or default_url()
+    if keyring is None:
+        path = sqlite_path(url)
+        keyring = load_keyring(instance=None if path is None else path.parent)
+    engine = build_engine(url)
+    bind_keyring(engine, keyring)
     return engine
 
 

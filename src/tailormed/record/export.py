@@ -5,7 +5,7 @@ Format ``tailormed.record-export/1``::
     {"schema", "exported_at", "access": {"full", "genes", "reports"},
      "patient": {"id", "display_name", "external_id", "created_at"},
      "uploads": [{"id", "kind", "original_filename", "sha256", "size_bytes", "status",
-                  "created_at"}],
+                  "created_at", "files": [{"part", "filename", "sha256", "size"}]}],
      "results": [{"id", "upload_id", "sample", "kb_version", "tailormed_version",
                   "created_at", "calls": [GeneCall JSON], "interpretation": {...}}],
      "medications": [...], "family_history": [...], "consents": [...]}
@@ -14,11 +14,17 @@ Ids are strings, timestamps ISO 8601 UTC; ``calls`` / ``interpretation`` are the
 JSON (``GeneCall.to_json`` / ``Interpretation.to_json``), cut down to the reader's
 access like :mod:`tailormed.record.results`. Medications, family history, uploads and
 consents appear only with full access; the others get empty lists.
+
+The uploaded files themselves (the genome as it was uploaded, decrypted from its sealed
+chunks and checked against its SHA-256) go to the patient alone:
+:func:`export_uploaded_files`, audited as an export of its own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,8 +33,16 @@ from sqlalchemy.orm import Session
 
 from tailormed.record import clock
 from tailormed.record.access import Access, Actor, Purpose, operation
-from tailormed.record.errors import NotFoundError
-from tailormed.record.models import Consent, FamilyHistory, Medication, Patient, Result, Upload
+from tailormed.record.errors import KeyUnavailableError, NotFoundError
+from tailormed.record.models import (
+    Consent,
+    FamilyHistory,
+    Medication,
+    Patient,
+    Result,
+    Upload,
+    UploadChunk,
+)
 from tailormed.record.results import limit_calls, limit_interpretation
 
 SCHEMA = "tailormed.record-export/1"
@@ -109,6 +123,7 @@ def _upload(u: Upload) -> dict[str, Any]:
         "size_bytes": u.size_bytes,
         "status": u.status,
         "created_at": _ts(u.created_at),
+        "files": list(u.files or ()),
     }
 
 
@@ -159,3 +174,43 @@ def export_patient(
     with operation(session, actor, purpose, "export", "patient", entity_id=str(patient_id)) as op:
         access = op.read_access(patient_id)
         return build_export(session, access)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedFile:
+    """An uploaded file as it was received, for the patient's export."""
+
+    upload_id: uuid.UUID
+    part: str
+    filename: str
+    sha256: str
+    data: bytes
+
+
+def export_uploaded_files(
+    session: Session, actor: Actor, purpose: Purpose, patient_id: uuid.UUID
+) -> list[ExportedFile]:
+    """The files the patient's uploads kept, decrypted (the patient themself only)."""
+    with operation(session, actor, purpose, "export", "upload", entity_id=str(patient_id)) as op:
+        access = op.read_access(patient_id)
+        if access.via != "self":
+            op.deny("uploaded files are exported to the patient only")
+        out = []
+        for upload in _rows(session, Upload, patient_id, Upload.created_at):
+            for meta in upload.files or ():
+                chunks = session.scalars(
+                    select(UploadChunk.data)
+                    .where(UploadChunk.upload_id == upload.id, UploadChunk.part == meta["part"])
+                    .order_by(UploadChunk.seq)
+                ).all()
+                data = b"".join(chunks)
+                if hashlib.sha256(data).hexdigest() != meta["sha256"] or len(data) != meta["size"]:
+                    raise KeyUnavailableError(
+                        "a stored upload does not match its SHA-256",
+                        record=f"upload {upload.id} {meta['part']}",
+                    )
+                out.append(
+                    ExportedFile(upload.id, meta["part"], meta["filename"], meta["sha256"], data)
+                )
+        op.detail = f"{len(out)} uploaded files"
+        return out

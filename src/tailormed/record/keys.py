@@ -8,9 +8,10 @@ Rotating keys:
 
 1. ``generate_key(path, prepend=True)`` (or put the new key first in
    ``TAILORMED_DATA_KEY``): the new key becomes primary, old ones stay readable;
-2. ``rotate_keys(session, new_key)``: every encrypted column, and the external-id blind
-   index, is re-encrypted under the new key in **one transaction** (old keys stay in the
-   keyring until it commits; a failure leaves every value as it was);
+2. ``rotate_keys(session, new_key)``: every encrypted column is re-encrypted, and every
+   blind index (``models.BLIND_INDEXES``) recomputed, under the new key in **one
+   transaction** (old keys stay in the keyring until it commits; a failure leaves every
+   value as it was);
 3. once it has committed, remove the old keys from the configuration.
 """
 
@@ -44,7 +45,7 @@ from tailormed.record.crypto import (
     keyring_for,
 )
 from tailormed.record.errors import KeyUnavailableError
-from tailormed.record.models import Base
+from tailormed.record.models import BLIND_INDEXES, Base
 
 BATCH = 500
 
@@ -115,7 +116,7 @@ def rotate_keys(session: Session, new_key: bytes) -> RotationReport:
             for table_name, column_name in encrypted_columns(Base.metadata):
                 n = _rotate_column(conn, ring, table_name, column_name, kid)
                 report.values[f"{table_name}.{column_name}"] = n
-            _reindex_external_ids(conn, ring)
+            _reindex_blind_indexes(conn, ring)
             audit.append(
                 session,
                 action="update",
@@ -150,17 +151,18 @@ def _rotate_column(conn: Any, ring: Keyring, table_name: str, column_name: str, 
         last = rows[-1][0]
 
 
-def _reindex_external_ids(conn: Any, ring: Keyring) -> None:
-    t = table(
-        "patient",
-        column("id", Uuid),
-        column("external_id", LargeBinary),
-        column("external_id_index", String),
-    )
-    for row_id, blob in conn.execute(
-        select(t.c.id, t.c.external_id).where(t.c.external_id.is_not(None))
-    ).all():
-        value = ring.decrypt(bytes(blob), "patient.external_id").decode()
-        conn.execute(
-            update(t).where(t.c.id == row_id).values(external_id_index=ring.blind_index(value))
+def _reindex_blind_indexes(conn: Any, ring: Keyring) -> None:
+    """Recompute every blind index under the (new) primary key."""
+    for spec in BLIND_INDEXES:
+        name = spec.model.__tablename__
+        t = table(
+            name,
+            column("id", Uuid),
+            column(spec.column, LargeBinary),
+            column(spec.index, String),
         )
+        value_col = t.c[spec.column]
+        for row_id, blob in conn.execute(select(t.c.id, value_col).where(value_col.is_not(None))):
+            value = ring.decrypt(bytes(blob), f"{name}.{spec.column}").decode()
+            index = ring.blind_index(value, domain=spec.domain)
+            conn.execute(update(t).where(t.c.id == row_id).values({spec.index: index}))

@@ -5,17 +5,30 @@ Tables (see ``migrations/versions/0001_initial.py`` for the DDL that creates the
 * ``patient``: id (UUID), external id / MRN (encrypted, with a keyed blind index for
   lookup), display name (encrypted), created_at;
 * ``user_account``: role ``patient|clinician|admin``, the linked patient for role patient,
-  organisation, SHA-256 of the bearer token, active flag;
-* ``upload``: an imported file's kind (``vcf|outside|fhir``), original filename
-  (encrypted), sha256, size, status;
+  display name and organisation (encrypted; the organisation with a blind index),
+  SHA-256 of the bearer token, active flag, when the account was taken up;
+* ``enrolment_code``: single-use codes that create a patient's account or activate a
+  clinician's / admin's (SHA-256 only, expiry, who issued it, when used);
+* ``upload``: an imported file's kind (``vcf|outside|fhir``), original filename and
+  sha256 (encrypted: a file's hash is a fingerprint that links it elsewhere), size, status;
+* ``upload_chunk``: the uploaded files themselves, in 1 MiB encrypted chunks, so the
+  patient's export can give back exactly what was uploaded;
 * ``result``: one sample's stored calls and interpretation (both encrypted JSON), with
   sample id (encrypted), knowledge-base and Tailormed versions;
-* ``medication``, ``family_history``: clinical context, free text encrypted;
-* ``consent``: who (user or organisation) may see the record, for which purpose
-  (``treatment|research``) and scope (``all|genes|reports``), until when;
-* ``share``: a patient-issued link (only the token's SHA-256 stored), scope and expiry;
+* ``medication``, ``family_history``: clinical context; names, RxNorm codes,
+  relationships and free text encrypted (only ids, the active flag and dates are clear);
+* ``consent``: who (user, or organisation: encrypted with a blind index) may see the
+  record, for which purpose (``treatment|research``) and scope (``all|genes|reports``;
+  the gene list encrypted), until when;
+* ``share``: a patient-issued link (only the token's SHA-256 stored), scope (gene list
+  encrypted) and expiry;
 * ``audit_event``: append-only, hash-chained log (no PHI; no foreign keys, so it outlives
   the rows it describes).
+
+Clear columns hold ids, roles, purposes, scopes, statuses, flags, sizes, versions and
+timestamps only: nothing that says which drug, gene, relative or clinic. Blind indexes
+(``*_index``) are keyed HMACs (:meth:`~tailormed.record.crypto.Keyring.blind_index`):
+they show which rows hold equal values, never the values.
 
 Every row a patient owns has ``patient_id`` with ``ON DELETE CASCADE``. Timestamps are
 timezone-aware UTC on every backend (:class:`UTCDateTime`). Encrypted columns hold
@@ -25,11 +38,11 @@ ciphertext in the database and plain values in Python (:mod:`tailormed.record.cr
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -39,15 +52,24 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
+    UniqueConstraint,
     Uuid,
     event,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from tailormed.errors import InputError
 from tailormed.record import clock
-from tailormed.record.crypto import EncryptedJSON, EncryptedText, bind_associated_data
+from tailormed.record.crypto import (
+    EncryptedBytes,
+    EncryptedJSON,
+    EncryptedText,
+    bind_associated_data,
+    keyring_for,
+)
 
 ROLES = ("patient", "clinician", "admin")
 UPLOAD_KINDS = ("vcf", "outside", "fhir")
@@ -101,6 +123,7 @@ class Patient(Base):
     external_id: Mapped[str | None] = mapped_column(EncryptedText())
     external_id_index: Mapped[str | None] = mapped_column(String(64), index=True)
     display_name: Mapped[str | None] = mapped_column(EncryptedText())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the registering user
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
 
 
@@ -116,10 +139,46 @@ class User(Base):
     patient_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("patient.id", ondelete="CASCADE"), index=True
     )
-    organisation: Mapped[str | None] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(EncryptedText())
+    organisation: Mapped[str | None] = mapped_column(EncryptedText())
+    organisation_index: Mapped[str | None] = mapped_column(String(64), index=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    # when the user first redeemed their code (NULL: created, not yet taken up)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EnrolmentCode(Base):
+    """A single-use code that creates (patients) or activates (others) an account.
+
+    Only the SHA-256 of the normalised code is stored. A ``patient`` code names the record
+    it enrols into; another names the existing account it activates.
+    """
+
+    __tablename__ = "enrolment_code"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(
+            "(role = 'patient') = (patient_id IS NOT NULL AND user_id IS NULL)", name="target"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # NULL: the command line
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Upload(Base):
@@ -133,10 +192,28 @@ class Upload(Base):
     patient_id: Mapped[uuid.UUID] = _patient_fk()
     kind: Mapped[str] = mapped_column(String(16))
     original_filename: Mapped[str | None] = mapped_column(EncryptedText())
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(EncryptedText())
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    # the files kept for the patient's export: [{"part", "filename", "sha256", "size"}]
+    files: Mapped[list[dict[str, Any]] | None] = mapped_column(EncryptedJSON())
+
+
+class UploadChunk(Base):
+    """One MiB of an uploaded file, sealed: the patient's export gives the file back."""
+
+    __tablename__ = "upload_chunk"
+    __table_args__ = (UniqueConstraint("upload_id", "part", "seq"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    upload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("upload.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    part: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(EncryptedBytes())
 
 
 class Result(Base):
@@ -162,7 +239,7 @@ class Medication(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     patient_id: Mapped[uuid.UUID] = _patient_fk()
     name: Mapped[str] = mapped_column(EncryptedText())
-    rxnorm: Mapped[str | None] = mapped_column(String(32))
+    rxnorm: Mapped[str | None] = mapped_column(EncryptedText())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
@@ -174,7 +251,7 @@ class FamilyHistory(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     patient_id: Mapped[uuid.UUID] = _patient_fk()
-    relationship: Mapped[str] = mapped_column(String(64))
+    relationship: Mapped[str] = mapped_column(EncryptedText())
     condition: Mapped[str] = mapped_column(EncryptedText())
     genetic_result: Mapped[str | None] = mapped_column(EncryptedText())
     notes: Mapped[str | None] = mapped_column(EncryptedText())
@@ -198,10 +275,11 @@ class Consent(Base):
     grantee_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
-    grantee_organisation: Mapped[str | None] = mapped_column(String(200))
+    grantee_organisation: Mapped[str | None] = mapped_column(EncryptedText())
+    grantee_organisation_index: Mapped[str | None] = mapped_column(String(64), index=True)
     purpose: Mapped[str] = mapped_column(String(16))
     scope: Mapped[str] = mapped_column(String(16))
-    genes: Mapped[list[str] | None] = mapped_column(JSON)
+    genes: Mapped[list[str] | None] = mapped_column(EncryptedJSON())
     status: Mapped[str] = mapped_column(String(16), default="active")
     granted_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
@@ -218,7 +296,7 @@ class Share(Base):
     patient_id: Mapped[uuid.UUID] = _patient_fk()
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(16))
-    genes: Mapped[list[str] | None] = mapped_column(JSON)
+    genes: Mapped[list[str] | None] = mapped_column(EncryptedJSON())
     created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -248,6 +326,10 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC of ``hash`` under a key derived from data key ``mac_key`` (see record.audit);
+    # NULL only in a database an attacker edited: the check refuses it.
+    mac_key: Mapped[str | None] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 bind_associated_data(Base.metadata)
@@ -255,13 +337,67 @@ bind_associated_data(Base.metadata)
 # Tables whose rows belong to one patient (deleted with the patient), children first.
 PATIENT_TABLES: tuple[type[Base], ...] = (
     Result,
+    UploadChunk,
     Upload,
     Medication,
     FamilyHistory,
     Consent,
     Share,
+    EnrolmentCode,
     User,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BlindIndex:
+    """A column whose equality lookups go through a keyed hash stored beside it."""
+
+    model: type[Base]
+    column: str
+    index: str
+    domain: str
+
+
+BLIND_INDEXES: tuple[BlindIndex, ...] = (
+    BlindIndex(Patient, "external_id", "external_id_index", ""),
+    BlindIndex(User, "organisation", "organisation_index", "organisation"),
+    BlindIndex(Consent, "grantee_organisation", "grantee_organisation_index", "organisation"),
+)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    """Refuse NUL characters in any text (PostgreSQL cannot store them in text columns,
+    and no clinical text holds one) and keep every blind index in step with its value."""
+    changed = [o for o in (*session.new, *session.dirty) if isinstance(o, Base)]
+    if not changed:
+        return
+    for obj in changed:
+        table = cast(Table, obj.__table__)
+        for column in table.columns:
+            if _has_nul(getattr(obj, column.key, None)):
+                raise InputError(
+                    f"{column.key.replace('_', ' ')}: text must not contain NUL characters",
+                    record=f"{table.name}.{column.key}",
+                )
+    for spec in BLIND_INDEXES:
+        rows = [o for o in changed if isinstance(o, spec.model)]
+        if rows:
+            ring = keyring_for(session.get_bind())
+            for obj in rows:
+                value = getattr(obj, spec.column)
+                index = None if value is None else ring.blind_index(value, domain=spec.domain)
+                setattr(obj, spec.index, index)
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -60,6 +60,9 @@ def create_patient(
 ) -> PatientView:
     """Register a patient (clinicians and admins).
 
+    A clinician who registers a record may hand the patient an enrolment code for it
+    (:func:`tailormed.record.enrolment.create_enrolment`); an admin may not.
+
     With ``attest_treatment_consent`` a *clinician* records, at registration, the
     patient's treatment consent for the clinician's organisation (or the clinician alone
     when they have none): the one way a consent is created by someone other than the
@@ -70,12 +73,11 @@ def create_patient(
         raise InputError("external id must not be blank")
     with operation(session, actor, purpose, "create", "patient") as op:
         op.require_role("clinician", "admin")
-        ring = keyring_for(session.get_bind())
         row = Patient(
             id=uuid.uuid4(),
             display_name=display_name,
-            external_id=external_id,
-            external_id_index=None if external_id is None else ring.blind_index(external_id),
+            external_id=external_id,  # its blind index is set on flush (models.BLIND_INDEXES)
+            created_by=actor.user_id,
             created_at=clock.utcnow(),
         )
         session.add(row)

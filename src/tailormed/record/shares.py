@@ -30,11 +30,11 @@ from tailormed.record.access import (
     operation,
     require_no_transaction,
 )
+from tailormed.record.accounts import token_hash
 from tailormed.record.consents import Scope, check_scope
 from tailormed.record.errors import NotFoundError
 from tailormed.record.export import build_export
 from tailormed.record.models import Share, User
-from tailormed.record.users import token_hash
 
 MAX_SHARE_DAYS = 90
 

@@ -1,8 +1,10 @@
 """The FastAPI application: ``create_app(settings)``.
 
-Startup (the lifespan) opens the record with :func:`tailormed.record.open_database`
-(engine, Alembic migrations, a check that every stored value decrypts with the
-configured keys) and loads the knowledge base once; shutdown disposes of the engine.
+Startup (the lifespan) removes upload spool folders a killed process left
+(:func:`~tailormed.service.spool.sweep_stale`), opens the record with
+:func:`tailormed.record.open_database` (engine, Alembic migrations, a check that every
+stored value decrypts with the configured keys) and loads the knowledge base once;
+shutdown disposes of the engine.
 
 Routes: the REST API under ``/api/v1`` (:mod:`.api_patients`, :mod:`.api_results`,
 :mod:`.api_uploads`, :mod:`.api_clinical`, :mod:`.api_access`), CDS Hooks under
@@ -13,7 +15,9 @@ Errors are JSON ``{"error": message}``, never a traceback:
 :class:`~tailormed.errors.InputError` and invalid requests → 422,
 :class:`~tailormed.record.AuthorizationError` / ``ConsentError`` → 403,
 :class:`~tailormed.record.NotFoundError` → 404, missing / bad token → 401, bodies over
-the caps → 413 (:mod:`.limits`), anything unexpected → 500 (logged without request data).
+the caps → 413 (:mod:`.limits`), JSON nested deeper than 64 levels or holding a NUL
+character → 422 (:mod:`.jsonguard`), anything unexpected → 500 (logged without request
+data).
 """
 
 from __future__ import annotations
@@ -50,8 +54,10 @@ from tailormed.service import (
 )
 from tailormed.service.auth import ServiceState
 from tailormed.service.cds_auth import CdsClients
+from tailormed.service.jsonguard import JsonGuard
 from tailormed.service.limits import BodySizeLimit
 from tailormed.service.settings import Settings
+from tailormed.service.spool import sweep_stale
 
 log = logging.getLogger("tailormed.service")
 API_PREFIX = "/api/v1"
@@ -116,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clients = CdsClients.load(config.cds_clients_file) if config.cds_clients_file else None
+        sweep_stale(config.upload_dir)  # spool folders of uploads a killed process left
         engine = open_database(config.database_url, keyring=config.keyring)
         try:
             app.state.tailormed = ServiceState(
@@ -147,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Purpose"],
         )
+    app.add_middleware(JsonGuard)  # inside the size cap: it buffers what the cap let in
     app.add_middleware(
         BodySizeLimit,
         max_upload_bytes=config.max_upload_bytes,

@@ -13,70 +13,25 @@ Unusable input raises :class:`~tailormed.errors.InputError` naming the *uploaded
 (never the server's temporary path). These functions are CPU-bound and synchronous: the
 service runs them in a worker thread.
 
-:func:`spool` copies an upload into a private temporary folder under its own (sanitised)
-name while hashing it; :func:`spooled` removes the folder afterwards.
+Uploads arrive as :class:`~tailormed.service.spool.Spooled` files: sealed on disk while
+they are received, readable in clear only from memory (see :mod:`.spool`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from tailormed.calling import CallOptions, call_files
-from tailormed.calling.output import merge_outside, safe_name
+from tailormed.calling.output import merge_outside
 from tailormed.calling.outside import read_outside_calls, to_gene_call
 from tailormed.errors import InputError
 from tailormed.fhir import import_bundle
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend import Interpretation, build_interpretation
+from tailormed.service.spool import Spooled
 
-CHUNK = 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Spooled:
-    """An upload copied to disk: where, under which name the user gave, its hash and size."""
-
-    path: Path
-    filename: str
-    sha256: str
-    size: int
-
-
-@contextmanager
-def spooled(directory: Path | None = None) -> Iterator[Path]:
-    """A private temporary folder for one request's files, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="tailormed-upload-", dir=directory))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def spool(source: BinaryIO, folder: Path, filename: str | None, default: str) -> Spooled:
-    """Copy ``source`` into ``folder`` in chunks, hashing as it goes."""
-    name = safe_name(Path(filename or "").name) if filename else default
-    if name in ("sample", ""):
-        name = default
-    target = folder / name
-    if target.exists():
-        target = folder / f"2-{name}"
-    digest = hashlib.sha256()
-    size = 0
-    with open(target, "wb") as out:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    if size == 0:
-        raise InputError("the uploaded file is empty", path=filename or default)
-    return Spooled(target, filename or name, digest.hexdigest(), size)
+__all__ = ["Spooled", "interpret_fhir", "interpret_outside", "interpret_vcf"]
 
 
 def _renamed(exc: InputError, files: list[Spooled]) -> InputError:

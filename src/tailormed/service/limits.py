@@ -1,15 +1,16 @@
 """Caps on request bodies: larger ones get HTTP 413 before they fill memory or a disk.
 
-A pure ASGI middleware. Upload routes (``…/uploads/…``) may send up to
-``max_upload_bytes``; every other route up to ``max_body_bytes`` (JSON is parsed in
-memory). A declared ``Content-Length`` over the cap is refused before a byte is read; a
-body that turns out larger while it streams (chunked uploads) is cut off at the cap:
-the middleware answers 413 itself, tells the app the client went away, and drops
-whatever the app tries to send after that.
+A pure ASGI middleware. Upload routes (``/api/v1/…/uploads/…`` and the web UI's
+``/ui/…/uploads``) may send up to ``max_upload_bytes``; every other route up to
+``max_body_bytes`` (JSON is parsed in memory). A declared ``Content-Length`` over the
+cap is refused before a byte is read; a body that turns out larger while it streams
+(chunked uploads) is cut off at the cap: the middleware answers 413 itself, tells the
+app the client went away, and drops whatever the app tries to send after that.
 
 Uploads are also refused with 401 *before* their body is read unless they carry a
-bearer token that :func:`tailormed.record.authenticate` accepts, so strangers cannot make
-the service spool hundreds of megabytes (the route checks the token again, as always).
+token that :func:`tailormed.record.authenticate` accepts (the bearer token; for the web
+UI, its session cookie), so strangers cannot make the service spool hundreds of
+megabytes (the route checks the token again, as always).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tailormed.record import AuthorizationError, authenticate
 
 UPLOAD_MARK = "/uploads/"
+UI_PREFIX = "/ui/"
+UI_COOKIE = "tm_ui_session"  # tailormed.service.ui.common.AUTH_COOKIE
 
 
 async def _send_json(send: Send, status: int, error: str, extra: list[tuple[bytes, bytes]]) -> None:
@@ -36,13 +39,27 @@ async def _send_json(send: Send, status: int, error: str, extra: list[tuple[byte
     await send({"type": "http.response.body", "body": body})
 
 
+def _is_upload(scope: Scope) -> bool:
+    path: str = scope.get("path", "")
+    if scope.get("method") != "POST":
+        return False
+    return UPLOAD_MARK in path or (path.startswith(UI_PREFIX) and path.endswith("/uploads"))
+
+
 def _bearer(scope: Scope) -> str | None:
+    """The bearer token, or for the web UI its session cookie."""
+    ui = scope.get("path", "").startswith(UI_PREFIX)
     for name, value in scope.get("headers", ()):
+        text: str = bytes(value).decode("latin-1")
         if name == b"authorization":
-            text: str = bytes(value).decode("latin-1")
             scheme, _, token = text.partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()
+        if ui and name == b"cookie":
+            for item in text.split(";"):
+                key, _, cookie = item.strip().partition("=")
+                if key == UI_COOKIE and cookie:
+                    return cookie.strip('"')
     return None
 
 
@@ -77,7 +94,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = UPLOAD_MARK in scope.get("path", "") and scope.get("method") == "POST"
+        upload = _is_upload(scope)
         cap = self.max_upload_bytes if upload else self.max_body_bytes
         for name, value in scope.get("headers", ()):
             if name == b"content-length":

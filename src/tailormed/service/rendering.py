@@ -11,12 +11,14 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from tailormed.fhir import export_bundle
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend import Interpretation
+from tailormed.record import ExportedFile
 from tailormed.report import build_report, render_html
 from tailormed.report.pdf import pdf_bytes
 
@@ -56,15 +58,24 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "result"
 
 
-def export_zip(export: dict[str, Any], kb: KnowledgeBase, *, pdf: bool = True) -> bytes:
+def export_zip(
+    export: dict[str, Any],
+    kb: KnowledgeBase,
+    *,
+    pdf: bool = True,
+    files: Sequence[ExportedFile] = (),
+) -> bytes:
     """A patient export (:func:`tailormed.record.export_patient`) as one zip file.
 
     ``record.json`` is the export itself; per result ``results/<n>-<sample>/`` holds the
-    FHIR bundle, the HTML report and (with ``pdf``) the PDF report.
+    FHIR bundle, the HTML report and (with ``pdf``) the PDF report; ``uploads/`` the
+    uploaded files as they were received (the patient's own export only).
     """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("record.json", json.dumps(export, indent=1, ensure_ascii=False))
+        for n, f in enumerate(files, start=1):
+            zf.writestr(f"uploads/{n}-{f.part}-{_slug(f.filename)}", f.data)
         for n, result in enumerate(export.get("results", []), start=1):
             interp = Interpretation.from_json(result["interpretation"])
             issued = datetime.fromisoformat(result["created_at"])

@@ -20,29 +20,75 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
+class In(BaseModel):
+    """A request body: no text field may hold a NUL character (422, naming the field)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_without_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
+
+
 class ErrorOut(BaseModel):
     error: str
 
 
 # ------------------------------------------------------------------------- users
-class UserIn(BaseModel):
-    role: Literal["patient", "clinician", "admin"]
+class UserIn(In):
+    role: Literal["patient", "clinician", "admin"] = Field(
+        description="clinician or admin; patient accounts come only from an enrolment code"
+    )
+    display_name: str | None = Field(default=None, max_length=200)
     organisation: str | None = Field(default=None, max_length=200)
-    patient_id: uuid.UUID | None = None
 
 
 class UserOut(Out):
     id: uuid.UUID
     role: str
+    display_name: str | None = None
     patient_id: uuid.UUID | None
     organisation: str | None
     active: bool
+    activated: bool = False
     created_at: datetime
+
+
+class CodeOut(BaseModel):
+    code: str = Field(description="Single-use code, shown this once: hand it to the person")
+    role: str
+    expires_at: datetime
 
 
 class UserCreated(BaseModel):
     user: UserOut
+    activation: CodeOut = Field(
+        description="The new user redeems it at POST /api/v1/activate (or /ui/enrol) for "
+        "their own token; the admin never sees that token"
+    )
+
+
+class RedeemIn(In):
+    code: str = Field(min_length=12, max_length=64)
+
+
+class Redeemed(BaseModel):
+    user: UserOut
     token: str = Field(description="The bearer token, shown this once")
+
+
+class ClinicianOut(Out):
+    id: uuid.UUID
+    display_name: str
+    organisation: str | None
 
 
 class TokenOut(BaseModel):
@@ -56,7 +102,7 @@ class MeOut(BaseModel):
 
 
 # ---------------------------------------------------------------------- patients
-class PatientIn(BaseModel):
+class PatientIn(In):
     display_name: str | None = Field(default=None, max_length=500)
     external_id: str | None = Field(default=None, max_length=200)
     attest_treatment_consent: bool = Field(
@@ -134,7 +180,7 @@ class ResultOut(ResultSummary):
         )
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(In):
     result_id: uuid.UUID | None = Field(
         default=None, description="The result to review against (default: the newest)"
     )
@@ -153,14 +199,14 @@ class ReviewOut(BaseModel):
 
 
 # ------------------------------------------------------------ clinical context
-class MedicationIn(BaseModel):
+class MedicationIn(In):
     name: str = Field(min_length=1, max_length=500)
     rxnorm: str | None = Field(default=None, max_length=32, pattern=r"^\d+$")
     active: bool = True
     note: str | None = Field(default=None, max_length=2000)
 
 
-class MedicationPatch(BaseModel):
+class MedicationPatch(In):
     """Only the fields given change; ``null`` clears an optional one."""
 
     name: str | None = Field(default=None, min_length=1, max_length=500)
@@ -187,14 +233,14 @@ class MedicationOut(Out):
     updated_at: datetime
 
 
-class FamilyHistoryIn(BaseModel):
+class FamilyHistoryIn(In):
     relationship: str = Field(min_length=1, max_length=64)
     condition: str = Field(min_length=1, max_length=2000)
     genetic_result: str | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=4000)
 
 
-class FamilyHistoryPatch(BaseModel):
+class FamilyHistoryPatch(In):
     relationship: str | None = Field(default=None, min_length=1, max_length=64)
     condition: str | None = Field(default=None, min_length=1, max_length=2000)
     genetic_result: str | None = Field(default=None, max_length=2000)
@@ -220,7 +266,7 @@ class FamilyHistoryOut(Out):
 
 
 # ------------------------------------------------------------ consents and shares
-class ConsentIn(BaseModel):
+class ConsentIn(In):
     grantee_user_id: uuid.UUID | None = None
     grantee_organisation: str | None = Field(default=None, max_length=200)
     purpose: Literal["treatment", "research"] = "treatment"
@@ -233,6 +279,7 @@ class ConsentOut(Out):
     id: uuid.UUID
     patient_id: uuid.UUID
     grantee_user_id: uuid.UUID | None
+    grantee_name: str | None = None
     grantee_organisation: str | None
     purpose: str
     scope: str
@@ -244,7 +291,7 @@ class ConsentOut(Out):
     revoked_at: datetime | None
 
 
-class ShareIn(BaseModel):
+class ShareIn(In):
     expires_in_days: float = Field(default=7, gt=0, le=90)
     scope: Literal["all", "genes", "reports"] = "reports"
     genes: list[str] | None = Field(default=None, max_length=100)
@@ -285,5 +332,7 @@ class AuditEntryOut(Out):
 class AuditVerifyOut(BaseModel):
     valid: bool
     first_bad_id: int | None
+    problem: str | None = Field(default=None, description="Why the check failed, one line")
+    events: int = 0
     head_id: int | None
     head_hash: str | None

@@ -18,7 +18,9 @@ TAILORMED_CDS_CLIENTS      JSON registry of EHRs allowed to call CDS Hooks with 
                            JWTs (see :mod:`tailormed.service.cds_auth`; default: none,
                            Tailormed bearer tokens only)
 TAILORMED_UPLOAD_DIR       where uploads are spooled while they are checked (default:
-                           the system temporary folder); files never outlive a request
+                           the system temporary folder); sealed with a key held only
+                           in memory, removed after the request, and folders a killed
+                           process left are removed at start-up
 ========================== ===========================================================
 """
 

@@ -2,11 +2,14 @@
 
 Pages (all HTML; forms are plain POSTs, the only script prefills the share-link form):
 
-* ``/ui/login`` (paste an access token), ``/ui/logout`` (POST);
-* patients: ``/ui/me`` (results in plain language), ``/ui/me/access`` (consents: list,
-  grant, revoke), ``/ui/me/shares`` (share links: create, shown once; list, revoke);
-* clinicians: ``/ui/patients`` (patients with a treatment consent, find by MRN),
-  ``/ui/patients/{id}`` (gene results and a medication review);
+* ``/ui/login`` (paste an access token), ``/ui/logout`` (POST), ``/ui/enrol`` (redeem
+  an enrolment or activation code: signed in, the new token shown once);
+* patients: ``/ui/me`` (results in plain language; upload a result), ``/ui/me/access``
+  (consents: list, grant to a clinician found by name or to an organisation, revoke),
+  ``/ui/me/shares`` (share links: create, shown once; list, revoke);
+* clinicians: ``/ui/patients`` (patients with a treatment consent, find by MRN,
+  register a patient and hand them an enrolment code), ``/ui/patients/{id}`` (gene
+  results, a medication review, upload a result, a new enrolment code);
 * both: ``/ui/patients/{id}/results/{rid}/report.html`` / ``report.pdf`` (the full report
   from :mod:`tailormed.report`) and ``/ui/shared`` (open a share link).
 
@@ -37,7 +40,9 @@ The package: :mod:`~tailormed.service.ui.common` (constants, error pages, render
 shared router), :mod:`~tailormed.service.ui.session` (sign-in, the viewer, CSRF),
 :mod:`~tailormed.service.ui.reports` (result helpers, the full report),
 :mod:`~tailormed.service.ui.patient` and :mod:`~tailormed.service.ui.clinician` (their
-pages). Import :data:`router` from here: importing the package registers every page.
+pages), :mod:`~tailormed.service.ui.uploads` (streamed uploads) and
+:mod:`~tailormed.service.ui.enrol` (codes). Import :data:`router` from here: importing
+the package registers every page.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from fastapi import Response
 from fastapi.responses import HTMLResponse
 
 # Importing the page modules adds their routes to the shared router.
-from tailormed.service.ui import clinician, patient, reports, session
+from tailormed.service.ui import clinician, enrol, patient, reports, session, uploads
 from tailormed.service.ui.common import (
     AUTH_COOKIE,
     COOKIE_PATH,
@@ -77,12 +82,14 @@ __all__ = [
     "check_csrf",
     "clinician",
     "current_viewer",
+    "enrol",
     "expected_csrf",
     "patient",
     "render",
     "reports",
     "router",
     "session",
+    "uploads",
 ]
 
 

@@ -1,8 +1,9 @@
 """Clinician pages: the patients who consented, and one patient's results.
 
 ``/ui/patients`` (patients with a treatment consent naming this clinician or their
-organisation, find by MRN) and ``/ui/patients/{id}`` (gene results and a medication
-review, optionally saved to the record).
+organisation, find by MRN, register a patient and print their enrolment code) and
+``/ui/patients/{id}`` (gene results, a medication review optionally saved to the
+record, uploading a result, a new enrolment code for a patient without an account).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated
 
 from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tailormed.errors import InputError
@@ -22,18 +23,23 @@ from tailormed.medications import medication_lines, record_line
 from tailormed.recommend import review_medications
 from tailormed.record import (
     AuthorizationError,
+    IssuedCode,
     NotFoundError,
     add_medication,
     clock,
+    create_enrolment,
+    create_patient,
     find_patient,
     get_patient,
     list_medications,
     list_results,
 )
-from tailormed.record.models import Consent
-from tailormed.service.ui.common import DB, KB, PURPOSE, Viewer, _redirect, render, router
+from tailormed.record.access import grantee_clause, names_grantee
+from tailormed.record.models import Consent, User
+from tailormed.service.auth import get_state
+from tailormed.service.ui.common import DB, KB, PURPOSE, Viewer, _Page, _redirect, render, router
 from tailormed.service.ui.reports import _pick_result, _report_context
-from tailormed.service.ui.session import CSRF, Me, _require_clinician
+from tailormed.service.ui.session import CSRF, Me, _origin, _require_clinician
 
 MAX_MEDICATIONS, MAX_MEDICATION_CHARS = 50, 200
 
@@ -41,18 +47,25 @@ MAX_MEDICATIONS, MAX_MEDICATION_CHARS = 50, 200
 def _consented_patients(session: Session, me: Viewer) -> list[tuple[uuid.UUID, datetime | None]]:
     """Patients with a treatment consent naming this clinician or their organisation.
 
-    Only consent rows (ids and dates, no PHI) are read here; each patient is then opened
-    through :func:`~tailormed.record.get_patient`, which checks and audits the access.
+    Only consent rows (ids, dates, the grantee) are read here; each patient is then
+    opened through :func:`~tailormed.record.get_patient`, which checks and audits the
+    access.
     """
-    grantee = Consent.grantee_user_id == me.actor.user_id
-    if me.organisation:
-        grantee = or_(grantee, Consent.grantee_organisation == me.organisation)
     with session.begin():
-        rows = session.execute(
-            select(Consent.patient_id, Consent.expires_at).where(
-                Consent.status == "active", Consent.purpose == PURPOSE, grantee
+        user = session.get(User, me.actor.user_id)
+        if user is None:
+            return []
+        rows = [
+            (c.patient_id, c.expires_at)
+            for c in session.scalars(
+                select(Consent).where(
+                    Consent.status == "active",
+                    Consent.purpose == PURPOSE,
+                    grantee_clause(session, user),
+                )
             )
-        ).all()
+            if names_grantee(c, user)
+        ]
     now = clock.utcnow()
     found: dict[uuid.UUID, datetime | None] = {}
     for pid, expires in rows:
@@ -64,7 +77,13 @@ def _consented_patients(session: Session, me: Viewer) -> list[tuple[uuid.UUID, d
 
 
 def _patients_page(
-    request: Request, me: Viewer, session: Session, *, status: int = 200, error: str | None = None
+    request: Request,
+    me: Viewer,
+    session: Session,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    register_error: str | None = None,
 ) -> Response:
     _require_clinician(me)
     rows = []
@@ -74,7 +93,15 @@ def _patients_page(
         except (AuthorizationError, NotFoundError):
             continue  # consent changed in between, or the record was erased
     rows.sort(key=lambda r: ((r[0].display_name or "").lower(), str(r[0].id)))
-    return render(request, "patients.html.j2", me=me, status=status, rows=rows, error=error)
+    return render(
+        request,
+        "patients.html.j2",
+        me=me,
+        status=status,
+        rows=rows,
+        error=error,
+        register_error=register_error,
+    )
 
 
 @router.get("/patients", response_class=HTMLResponse)
@@ -157,11 +184,72 @@ def _patient_page(
         result=chosen,
         **_report_context(chosen.interpretation if chosen else None, kb),
         full=full,
+        upload_action=f"/ui/patients/{pid}/uploads",
+        upload_title="Add a result for this patient",
         meds_text=meds_text if meds_text is not None else "\n".join(on_record),
         review=review,
         error=error,
         saved=saved,
     )
+
+
+def _code_page(
+    request: Request, me: Viewer, name: str | None, pid: uuid.UUID | None, issued: IssuedCode
+) -> Response:
+    base = get_state(request).settings.public_url or _origin(request)
+    return render(
+        request,
+        "code_issued.html.j2",
+        me=me,
+        status=201,
+        issued=issued,
+        patient_name=name,
+        patient_id=pid,
+        enrol_url=f"{base.rstrip('/')}/ui/enrol",
+    )
+
+
+@router.post("/patients/register", response_class=HTMLResponse, dependencies=[CSRF])
+def register(
+    request: Request,
+    me: Me,
+    session: DB,
+    name: Annotated[str, Form(max_length=500)] = "",
+    mrn: Annotated[str, Form(max_length=200)] = "",
+    attest: Annotated[bool, Form()] = False,
+) -> Response:
+    """Register a patient and hand them an enrolment code (with the patient's treatment
+    consent attested, the record opens for this clinician or their organisation)."""
+    _require_clinician(me)
+    try:
+        if not name.strip():
+            raise InputError("Enter the patient's name.")
+        patient = create_patient(
+            session,
+            me.actor,
+            PURPOSE,
+            display_name=name.strip(),
+            external_id=mrn.strip() or None,
+            attest_treatment_consent=attest,
+        )
+        issued = create_enrolment(session, me.actor, PURPOSE, patient.id)
+    except InputError as exc:
+        return _patients_page(request, me, session, status=400, register_error=exc.problem)
+    return _code_page(request, me, patient.display_name, patient.id if attest else None, issued)
+
+
+@router.post("/patients/{pid}/enrolment", response_class=HTMLResponse, dependencies=[CSRF])
+def new_enrolment(request: Request, me: Me, session: DB, pid: uuid.UUID) -> Response:
+    """A new enrolment code for a patient without an active account (e.g. lost token)."""
+    _require_clinician(me)
+    patient = get_patient(session, me.actor, PURPOSE, pid)
+    try:
+        issued = create_enrolment(session, me.actor, PURPOSE, pid)
+    except AuthorizationError as exc:
+        raise _Page(
+            403, "No enrolment code", exc.problem[0].upper() + exc.problem[1:] + "."
+        ) from None
+    return _code_page(request, me, patient.display_name, pid, issued)
 
 
 @router.get("/patients/{pid}", response_class=HTMLResponse)

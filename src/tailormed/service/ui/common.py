@@ -56,6 +56,7 @@ CSP = (
 # The full report is one self-contained page with inline CSS and no script.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 FLASH = {
+    "uploaded": "The file was analysed and its result added to the record.",
     "granted": "Consent granted.",
     "revoked": "Consent revoked. That person or organisation can no longer see your results.",
     "share-revoked": "Share link revoked. It no longer works.",
@@ -95,7 +96,8 @@ class UIRoute(APIRoute):
                     request, _Page(404, "Not found", "There is no such record, or it was removed.")
                 )
             except (InputError, RequestValidationError) as exc:
-                text = exc.problem if isinstance(exc, InputError) else "The form was incomplete."
+                # the message names the uploaded file and line where there is one
+                text = exc.message if isinstance(exc, InputError) else "The form was incomplete."
                 response = _message_response(request, _Page(400, "Please check the form", text))
             except TailormedError as exc:  # e.g. the PDF renderer is not installed
                 response = _message_response(request, _Page(503, "Not available", exc.problem))
@@ -147,6 +149,7 @@ class Viewer:
     actor: Actor
     patient_id: uuid.UUID | None
     organisation: str | None
+    display_name: str | None = None
 
     @property
     def role(self) -> str:

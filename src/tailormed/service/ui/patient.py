@@ -1,8 +1,9 @@
 """Patient pages: their results, who may see them, and share links.
 
-``/ui/me`` (results in plain language), ``/ui/me/access`` (consents: list, grant,
-revoke), ``/ui/me/shares`` (share links: create, shown once; list, revoke) and
-``/ui/shared``, where anyone holding a share link opens it.
+``/ui/me`` (results in plain language, and a form to add a result), ``/ui/me/access``
+(consents: list, grant to a clinician chosen by name or to an organisation, revoke),
+``/ui/me/shares`` (share links: create, shown once; list, revoke) and ``/ui/shared``,
+where anyone holding a share link opens it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal, cast
 
-from fastapi import Form, Request, Response
+from fastapi import Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from tailormed.record import (
     NotFoundError,
     clock,
     create_share,
+    find_clinicians,
     get_patient,
     grant_consent,
     list_consents,
@@ -54,6 +56,8 @@ def my_results(
         patient=patient,
         results=results,
         result=chosen,
+        upload_action="/ui/me/uploads",
+        upload_title="Add a test result",
         **_report_context(chosen.interpretation if chosen else None, kb),
     )
 
@@ -76,25 +80,39 @@ def _genes(scope: str, genes: str) -> list[str] | None:
 
 
 def _access_page(
-    request: Request, me: Me, session: Session, *, status: int = 200, error: str | None = None
+    request: Request,
+    me: Me,
+    session: Session,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    find: str | None = None,
 ) -> Response:
     pid = _patient_id(me)
     consents = list_consents(session, me.actor, PURPOSE, pid)
     now = clock.utcnow()
+    found = None
+    if find is not None:
+        found = find_clinicians(session, me.actor, PURPOSE, find.strip())
     return render(
         request,
         "my_access.html.j2",
         me=me,
         status=status,
         error=error,
+        find=find,
+        found=found,
         current=[c for c in consents if c.in_force(now)],
         past=[c for c in consents if not c.in_force(now)],
     )
 
 
 @router.get("/me/access", response_class=HTMLResponse)
-def my_access(request: Request, me: Me, session: DB) -> Response:
-    return _access_page(request, me, session)
+def my_access(
+    request: Request, me: Me, session: DB, find: Annotated[str | None, Query(max_length=200)] = None
+) -> Response:
+    """Consents; with ``find``, the clinicians whose name contains it, to choose from."""
+    return _access_page(request, me, session, find=find)
 
 
 @router.post("/me/consents", response_class=HTMLResponse, dependencies=[CSRF])
@@ -112,11 +130,11 @@ def grant(
     pid = _patient_id(me)
     try:
         if bool(clinician_id.strip()) == bool(organisation.strip()):
-            raise InputError("Fill in either a clinician's user id or an organisation, not both.")
+            raise InputError("Choose a clinician from the list, or name an organisation, not both.")
         try:
             user_id = uuid.UUID(clinician_id.strip()) if clinician_id.strip() else None
         except ValueError:
-            raise InputError("A clinician's user id looks like 1b4e28ba-2fa1-11d2-…") from None
+            raise InputError("Choose the clinician from the list of names.") from None
         grant_consent(
             session,
             me.actor,
@@ -132,7 +150,7 @@ def grant(
     except InputError as exc:
         return _access_page(request, me, session, status=400, error=exc.problem)
     except NotFoundError:
-        return _access_page(request, me, session, status=400, error="No clinician has that id.")
+        return _access_page(request, me, session, status=400, error="That clinician was not found.")
     return _redirect("/ui/me/access?done=granted")
 
 

@@ -50,7 +50,7 @@ def current_viewer(request: Request, session: DB) -> Viewer:
         user = session.get(User, actor.user_id)
         if user is None:
             raise _login_required()
-        return Viewer(actor, user.patient_id, user.organisation)
+        return Viewer(actor, user.patient_id, user.organisation, user.display_name)
 
 
 Me = Annotated[Viewer, Depends(current_viewer)]
@@ -90,7 +90,12 @@ def _own_origins(request: Request) -> set[str]:
 
 
 def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
-    """Dependency of every POST: token match plus a same-origin Origin/Referer."""
+    """Dependency of every POST form: token match plus a same-origin Origin/Referer."""
+    verify_csrf(request, csrf_token)
+
+
+def verify_csrf(request: Request, csrf_token: str) -> None:
+    """The CSRF check itself (uploads call it from their streaming form reader)."""
     expected = expected_csrf(request)
     origin = request.headers.get("origin")
     if origin is None and request.headers.get("referer"):
@@ -128,6 +133,12 @@ def home(me: Me) -> Response:
     )
 
 
+def sign_in(request: Request, response: Response, token: str) -> None:
+    """Set the session cookie (and drop the anonymous CSRF cookie)."""
+    response.set_cookie(AUTH_COOKIE, token, **_cookie_args(request))
+    response.delete_cookie(CSRF_COOKIE, path=COOKIE_PATH)
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> Response:
     return render(request, "login.html.j2", me=None)
@@ -149,8 +160,7 @@ def login(request: Request, session: DB, token: Annotated[str, Form()] = "") -> 
             error="That access token was not accepted. Check it and try again.",
         )
     response = _redirect("/ui/")
-    response.set_cookie(AUTH_COOKIE, token, **_cookie_args(request))
-    response.delete_cookie(CSRF_COOKIE, path=COOKIE_PATH)
+    sign_in(request, response, token)
     return response
 
 

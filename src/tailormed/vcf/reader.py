@@ -41,10 +41,12 @@ from tailormed.vcf.models import (
 )
 from tailormed.vcf.normalize import canonical
 from tailormed.vcf.records import (
+    TEXT_CHECK_MAX_SAMPLES,
     IndexedLines,
     LazyGenotypes,
     TextLines,
     check_alts,
+    header_lines,
     is_bcf,
     line_number,
 )
@@ -284,6 +286,9 @@ class _File:
         self.build = build  # "GRCh38" or None (not stated); others are refused on open
         self.bcf = is_bcf(path)
         self.indexed = _has_index(path)
+        # text files: record n is on line header + n; BCF records have numbers only
+        self.header: int | None = None if self.bcf else header_lines(path)
+        self.check_text = not self.bcf and len(names) <= TEXT_CHECK_MAX_SAMPLES
         self.cols: npt.NDArray[np.int64] | None = None
         self.evidence = BuildEvidence()
 
@@ -416,7 +421,7 @@ class VcfSet:
 
         def text_of(chrom: str, pos: int, occurrence: int) -> Callable[[], bytes | None]:
             def get() -> bytes | None:
-                if f.bcf:
+                if not f.check_text:
                     return None
                 if not lines:
                     lines.append(IndexedLines(f.path))
@@ -502,7 +507,7 @@ class VcfSet:
         by_chrom: dict[str, list[_GeneReader]] = {}
         for r in readers:
             by_chrom.setdefault(chrom_key(r.panel.chrom), []).append(r)
-        text = None if f.bcf else TextLines(f.path)
+        text = TextLines(f.path) if f.check_text else None
         n = 0
 
         def line_of(rec: Any) -> Callable[[], bytes | None]:
@@ -516,7 +521,7 @@ class VcfSet:
             return get
 
         def where() -> str:
-            return f" (line {text.line})" if text is not None else f" (record {n})"
+            return f" (record {n})" if f.header is None else f" (line {f.header + n})"
 
         records = iter(f.vcf)
         try:
@@ -526,20 +531,20 @@ class VcfSet:
                 except StopIteration:
                     break
                 except UnicodeDecodeError:
-                    raise self._at("the record is not UTF-8 text", f, text, n + 1) from None
+                    raise self._at("the record is not UTF-8 text", f, n + 1) from None
                 except Exception:  # htslib could not parse record ``n + 1``
-                    raise self._htslib_error(messages, f, text, n + 1) from None
+                    raise self._htslib_error(messages, f, n + 1) from None
                 n += 1
                 if text is not None:
                     text.advance()
                 try:
                     self._stream_record(rec, f, by_chrom, sites, text, line_of, where)
                 except InputError as exc:  # record ``n`` was read but is unusable
-                    raise self._at(exc.problem, f, text, n) from None
+                    raise self._at(exc.problem, f, n) from None
                 except UnicodeDecodeError:
-                    raise self._at("the record is not UTF-8 text", f, text, n) from None
+                    raise self._at("the record is not UTF-8 text", f, n) from None
                 except Exception:  # htslib parsed record ``n`` only partly
-                    raise self._htslib_error(messages, f, text, n) from None
+                    raise self._htslib_error(messages, f, n) from None
         finally:
             if text is not None:
                 text.close()
@@ -574,17 +579,15 @@ class VcfSet:
                 r.add(rec, lazy, where, f.evidence)
 
     @classmethod
-    def _htslib_error(
-        cls, messages: Captured, f: _File, text: TextLines | None, record: int
-    ) -> InputError:
+    def _htslib_error(cls, messages: Captured, f: _File, record: int) -> InputError:
         problem = htslib_problem(messages, "cannot parse the record")
         if "bgzf" in " ".join(messages.lines()).lower():
             problem = "the compressed file is truncated or corrupt (" + problem + ")"
-        return cls._at(problem, f, text, record)
+        return cls._at(problem, f, record)
 
     @staticmethod
-    def _at(problem: str, f: _File, text: TextLines | None, record: int) -> InputError:
+    def _at(problem: str, f: _File, record: int) -> InputError:
         """An error at the ``record``-th data record: its line, or its number in a BCF."""
-        if text is None:
+        if f.header is None:
             return InputError(problem, path=f.path, record=f"record {record}")
-        return InputError(problem, path=f.path, line=text.header + record)
+        return InputError(problem, path=f.path, line=f.header + record)

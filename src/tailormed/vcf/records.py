@@ -6,10 +6,15 @@ no longer shows any of that, so the records whose genotypes Tailormed uses (thos
 defining positions; the rest are never decoded) are checked against their text too:
 
 * :class:`TextLines` reads a text VCF (plain, gzip or BGZF) line by line in step with
-  htslib, so every record also has its line number (htslib reads each line after the
-  ``#CHROM`` line as one record, blank ones included);
+  htslib (which reads each line after the ``#CHROM`` line as one record, blank ones
+  included, so record ``n`` is on line ``header + n``);
 * :class:`IndexedLines` fetches the text of a record of an indexed file by position
-  (pysam's tabix reader), and finds its line number only when reporting an error.
+  (pysam's tabix reader); its line number is looked up only when reporting an error.
+
+Reading the text again costs a second decompression of every line (streamed) or of a
+tabix bin per record (indexed): for files of up to :data:`TEXT_CHECK_MAX_SAMPLES` samples
+(a patient, a family, a small panel) that is cheap and done; for cohort files the text
+checks are left out and htslib's parse plus the checks on the decoded genotypes apply.
 
 Checks (each failure is an :class:`~tailormed.errors.InputError` naming the record):
 the ALT list (no allele twice, none equal to REF), the column count, the GT syntax
@@ -34,6 +39,7 @@ from tailormed.errors import InputError
 from tailormed.vcf.regions import chrom_key
 
 HAPLOID_CHROMOSOMES = frozenset({"X", "Y", "M"})
+TEXT_CHECK_MAX_SAMPLES = 100
 _ALLELE = rb"(?:\.|0|[1-9][0-9]*)"
 _GT = rb"[/|]?" + _ALLELE + rb"(?:[/|]" + _ALLELE + rb")*"
 # Sample columns whose FORMAT starts with GT: "GT[:anything]" joined by tabs.
@@ -59,6 +65,17 @@ def is_bcf(path: Path) -> bool:
         except (OSError, EOFError):
             return False
     return magic[:3] == b"BCF"
+
+
+def header_lines(path: Path) -> int:
+    """Number of header lines of a text VCF (plain or gzip)."""
+    count = 0
+    with contextlib.suppress(OSError, EOFError), open_binary(path) as fh:
+        for line in fh:
+            if not line.startswith(b"#"):
+                break
+            count += 1
+    return count
 
 
 class TextLines:

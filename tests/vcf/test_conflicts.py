@@ -148,3 +148,20 @@ def test_ugt1a1_panel_hg02648(kb: KnowledgeBase) -> None:
     good = cs.call("HG00096", "UGT1A1")
     assert TA_REPEAT not in good.missing_positions
     assert not any("conflicting" in w for w in good.warnings)
+
+
+def test_diploid_call_among_haploid_ones_on_chrx(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A male (haploid calls on chrX) with one heterozygous diploid call: that call cannot
+    be read as one allele; it used to lose its ALT silently (second haplotype dropped)."""
+    gene = kb.gene("G6PD")
+    a_minus = gene.allele("A- 202A_376G")
+    (v, alt), *_ = gene.defining_variants(a_minus)
+    vcf = SyntheticVcf(kb, ["M1"])
+    for other in gene.variants:
+        if other.position != v.position:
+            vcf.add_record(other.chrom, other.position, other.ref, list(other.alts), {"M1": "0"})
+    vcf.add_record(v.chrom, v.position, v.ref, [alt], {"M1": "0/1"})
+    call = call_files([vcf.write(tmp_path / "x.vcf")], kb, CallOptions(genes=("G6PD",)))
+    got = call.call("M1", "G6PD")
+    assert v.position in got.missing_positions
+    assert any("diploid genotype" in w and v.label in w for w in got.warnings), got.warnings

@@ -212,8 +212,9 @@ def call_gene_templates(
         codes_all = np.where(codes_all == NOT_IN_DEFINITION, 0, codes_all).astype(np.int8)
     labels_all = block_labels(codes_all, matrix.phased, matrix.phase_set)
     grouping = matrix.codes
-    if matrix.conflicts is not None:  # a conflict is a no-call with its own explanation
-        grouping = np.where(matrix.conflicts[:, None, :], np.int8(CONFLICT), grouping)
+    for flags in (matrix.conflicts, matrix.mixed_ploidy):  # no-calls with their own reason
+        if flags is not None:
+            grouping = np.where(flags[:, None, :], np.int8(CONFLICT), grouping)
     reps, inverse = distinct_genotypes(grouping, labels_all)
     templates = []
     for rep in reps:
@@ -426,6 +427,12 @@ def _explain(
                 f"conflicting records at {matrix.conflict_records[i]}: they state different "
                 "genotypes for this sample, so the position is a no-call"
             )
+    if matrix.mixed_ploidy is not None and matrix.mixed_ploidy[rep].any():
+        mixed = [variants[i].label for i in np.flatnonzero(matrix.mixed_ploidy[rep])]
+        warnings.append(
+            f"diploid genotype(s) at {', '.join(mixed[:12])} in a sample with haploid "
+            f"genotypes elsewhere on {gene.chrom}: those positions are no-calls"
+        )
     match_pos = [variants[i] for i in cg.match_index]
     missing_positions = tuple(match_pos[i].position for i in result.missing)
     absent = [

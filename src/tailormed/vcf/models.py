@@ -55,7 +55,8 @@ class GenotypeMatrix:
     and no BED region under ``--missing-to-ref``): the gene is not called. ``conflicts``
     (``(samples, positions)`` bool, or None when there are none) marks positions where the
     input's records state different genotypes for a sample; ``conflict_records[i]`` names
-    those records.
+    those records. ``mixed_ploidy`` (same shape, or None) marks diploid calls of a sample
+    called haploid elsewhere in the gene (chrX): no-calls too.
     """
 
     gene: str
@@ -72,3 +73,4 @@ class GenotypeMatrix:
     coverage_note: str = ""
     conflicts: npt.NDArray[np.bool_] | None = None
     conflict_records: tuple[str, ...] = ()
+    mixed_ploidy: npt.NDArray[np.bool_] | None = None

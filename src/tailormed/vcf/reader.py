@@ -224,8 +224,17 @@ class _GeneReader:
                 sources.append("absent")
         # Haploid samples (chrX in males): absent second haplotype at every position
         # once any record shows them haploid.
-        male = haploid.any(axis=1)
+        male: npt.NDArray[np.bool_] = np.asarray(haploid.any(axis=1), dtype=bool)
+        mixed: npt.NDArray[np.bool_] | None = None
         if male.any():
+            # A diploid call in a sample called haploid elsewhere in the gene cannot be
+            # read either way: that position is a no-call for the sample.
+            read = np.array([s in ("vcf", "gvcf-block") for s in sources], dtype=bool)
+            called: npt.NDArray[np.bool_] = codes[:, 0, :] != MISSING
+            diploid = called & ~haploid & read[None, :] & male[:, None]
+            if diploid.any():
+                mixed = diploid
+                codes[:, 0, :][diploid] = MISSING
             codes[male, 1, :] = ABSENT_HAPLOTYPE
             phased[male, :] = True
         warnings = list(notes) + self.ref_mismatches
@@ -258,6 +267,7 @@ class _GeneReader:
             coverage_note=note,
             conflicts=conflicts,
             conflict_records=tuple(conflict_records) if conflicts is not None else (),
+            mixed_ploidy=mixed,
         )
 
 

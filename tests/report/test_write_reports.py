@@ -53,7 +53,7 @@ def test_failure_leaves_previous_reports_untouched(
 
 @pytest.mark.parametrize(
     "module",
-    ["atomic", "build", "cohort", "html", "limitations", "plain", "schema"],
+    ["build", "cohort", "html", "limitations", "plain", "schema"],
 )
 def test_doctests(module: str) -> None:
     mod = importlib.import_module(f"tailormed.report.{module}")

@@ -7,8 +7,9 @@ Evidence, strongest first:
   (``GRCh37``, ``hg19``, ``b37``, ``hs37d5``, ``human_g1k_v37`` ... or their GRCh38
   counterparts);
 * the records (:class:`BuildEvidence`, filled by the reader): REF alleles that disagree
-  with the definitions at defining positions, and records sitting exactly where GRCh37
-  puts a defining variant (same REF and ALT) while none sit at its GRCh38 position.
+  with the definitions at defining positions, and - where the header states no build -
+  records sitting exactly where GRCh37 puts a defining variant (same REF and ALT), more
+  of them than records of defining variants at their GRCh38 positions.
 
 A file whose header says nothing about its build is accepted with a warning carried by
 every call. Lifting a file over is the user's step, done with a tool made for it.

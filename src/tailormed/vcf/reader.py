@@ -572,7 +572,7 @@ class VcfSet:
         chrom = rec.CHROM
         pos = rec.POS
         key = chrom_key(chrom)
-        if (key, pos) in sites:
+        if f.build is None and (key, pos) in sites:  # nothing in the header: look here
             f.evidence.check_record(sites, chrom, pos, rec.REF, rec.ALT)
         on_chrom = by_chrom.get(key)
         if not on_chrom:

@@ -102,13 +102,15 @@ class _GeneReader:
             self._add_block(rec, lazy.gt())
             return
         # What each record allele is at each defining position it touches.
-        targets: dict[int, list[str]] = {}  # variant index -> identity per record allele
         anchored = self.by_pos.get(pos)
+        hits = [self.by_key.get(canonical(pos, ref, alt)) for alt in alts]
+        if anchored is None and not any(hits):
+            return  # most records of a region: nothing to decode
         identities = [REF] + [f"x:{a}" for a in alts]
+        targets: dict[int, list[str]] = {}  # variant index -> identity per record allele
         if anchored is not None:
             targets[anchored] = list(identities)
-        for j, alt in enumerate(alts, start=1):
-            hit = self.by_key.get(canonical(pos, ref, alt))
+        for j, (alt, hit) in enumerate(zip(alts, hits, strict=True), start=1):
             if hit is not None:
                 targets.setdefault(hit[0], list(identities))[j] = f"d{hit[1]}"
             elif anchored is not None and _changes_base(

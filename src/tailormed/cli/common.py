@@ -24,10 +24,9 @@ MissingToRef = Annotated[
     bool,
     typer.Option(
         "--missing-to-ref",
-        help="Read positions absent from the input as homozygous reference (variant-only "
-        "files), only where the input covers them: inside --covered-regions, gVCF reference "
-        "blocks, or the span of the file's records around each gene; every call made so "
-        "says so",
+        help="Read absent positions as homozygous reference (variant-only files), only where "
+        "the input covers them (--covered-regions, gVCF blocks, or the span of its records "
+        "around each gene); every call made so says so",
     ),
 ]
 CoveredRegions = Annotated[
@@ -35,7 +34,7 @@ CoveredRegions = Annotated[
     typer.Option(
         "--covered-regions",
         help="BED of the regions the input covers (with --missing-to-ref): absent positions "
-        "inside it are reference, outside it missing",
+        "inside are reference, outside missing",
     ),
 ]
 Genes = Annotated[str | None, typer.Option(help="Comma-separated genes (default: all)")]
@@ -113,7 +112,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except TailormedError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper

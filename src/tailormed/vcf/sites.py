@@ -82,10 +82,6 @@ class SiteState:
     def present(self) -> bool:
         return bool(self.statements or self.blocks)
 
-    @property
-    def source(self) -> str:
-        return "vcf" if self.statements else "gvcf-block"
-
     def combine(self) -> Combined:
         if self.statements:
             if len(self.statements) == 1:

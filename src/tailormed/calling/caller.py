@@ -467,7 +467,10 @@ def _explain(
             + ", ".join(uncertain[:12])
             + (" ..." if len(uncertain) > 12 else "")
         )
-    warnings.extend(decision.notes)
+    if decision.no_data:  # why there is no call comes first
+        warnings[:0] = decision.notes
+    else:
+        warnings.extend(decision.notes)
     if not diplotypes and not decision.no_data:
         warnings.append(
             "no call: no combination of named alleles explains the genotype"

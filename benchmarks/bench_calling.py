@@ -40,7 +40,7 @@ def raw_decode(files: list[Path], genes: tuple[str, ...]) -> tuple[float, int]:
 
     from tailormed.calling.caller import panel_for
     from tailormed.knowledge import load_kb
-    from tailormed.vcf.reader import PAD
+    from tailormed.vcf.gene import PAD
 
     kb = load_kb()
     panels = [panel_for(kb.gene(g)) for g in genes]

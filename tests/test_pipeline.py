@@ -88,3 +88,65 @@ def test_report_command_from_stored_calls(demo_out: Path, tmp_path: Path) -> Non
     assert (out / "Sample_2" / "report.html").exists()
     assert (out / "Sample_2" / "fhir-bundle.json").exists()
     assert (out / "genes.tsv").read_text().count("\n") > 10
+
+
+def _tsv_genes(path: Path) -> dict[str, str]:
+    rows = [r.split("\t") for r in path.read_text().splitlines()[1:]]
+    return {r[1]: r[2] for r in rows}
+
+
+def test_run_takes_genes_and_jobs_like_call(tmp_path: Path) -> None:
+    """`run` and `call` share their calling options and give the same calls."""
+    from tests.vcfbuild import bgzip_and_index
+
+    vcf = bgzip_and_index(example_path("example-patient.vcf"), tmp_path / "ex.vcf.gz")
+    run_out, call_out = tmp_path / "run", tmp_path / "call"
+    common = ["--genes", "CYP2C19,TPMT,DPYD", "--jobs", "2"]
+    ran = runner.invoke(app, ["run", str(vcf), *common, "--no-pdf", "--out", str(run_out)])
+    assert ran.exit_code == 0, ran.output
+    called = runner.invoke(app, ["call", str(vcf), *common, "--out", str(call_out)])
+    assert called.exit_code == 0, called.output
+    genes = _tsv_genes(run_out / "calls.tsv")
+    assert set(genes) == {"CYP2C19", "TPMT", "DPYD"}
+    assert genes == _tsv_genes(call_out / "calls.tsv")
+    assert genes["CYP2C19"] == "*2/*2"
+    assert not (run_out / "Sample_2" / "report.pdf").exists()
+    assert (run_out / "Sample_2" / "report.html").exists()
+
+
+def test_run_covered_regions_needs_missing_to_ref(tmp_path: Path) -> None:
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr10\t94700000\t94900000\n")
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(example_path("example-patient.vcf")),
+            "--covered-regions",
+            str(bed),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "--missing-to-ref" in result.output
+
+
+def test_one_orchestration_api(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """The pieces `call`, `report`, `run` and the service use, called directly."""
+    from tailormed.calling import CallOptions
+    from tailormed.pipeline import call_inputs, interpret_sample, report_samples
+
+    callset = call_inputs(
+        [example_path("example-patient.vcf")],
+        kb,
+        CallOptions(genes=("CYP2C19",)),
+        outside=example_path("example-outside.tsv"),
+    )
+    (sample,) = callset.samples
+    calls = callset.for_sample(sample)
+    assert {c.gene for c in calls} >= {"CYP2C19", "CYP2D6", "HLA-B"}
+    interp = interpret_sample(calls, kb, medications=["clopidogrel"])
+    assert any(d.drug == "clopidogrel" and d.status == "actionable" for d in interp.drugs)
+    outputs = report_samples([(sample, calls)], tmp_path, kb, pdf=False)
+    assert outputs[0].files["fhir"].exists() and (tmp_path / "genes.tsv").exists()

@@ -29,11 +29,22 @@ class _Site:
 
 
 class SyntheticVcf:
-    def __init__(self, kb: KnowledgeBase, samples: list[str], chrom_prefix: str = "chr") -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        samples: list[str],
+        chrom_prefix: str = "chr",
+        header: list[str] | None = None,
+        contig_lengths: dict[str, int] | None = None,
+    ) -> None:
         self.kb = kb
         self.samples = samples
         self.prefix = chrom_prefix
         self.sites: dict[tuple[str, int, str], _Site] = {}
+        # extra ``##`` lines (e.g. ``##reference=GRCh37``) and contig lengths by bare name
+        self.header = list(header or [])
+        self.contig_lengths = dict(contig_lengths or {})
+        self.raw: list[tuple[str, int, str]] = []  # (chrom, pos, line) written as given
 
     def _variant(self, gene: str, rsid_or_pos: str | int) -> DefiningVariant:
         g = self.kb.gene(gene)
@@ -85,6 +96,17 @@ class SyntheticVcf:
         self.sites[(chrom, pos, ref + ",".join(alts))] = site
         return self
 
+    def add_raw(self, chrom: str, pos: int, line: str) -> SyntheticVcf:
+        """A data line written exactly as given, sorted in at ``chrom:pos``."""
+        self.raw.append((chrom, pos, line))
+        return self
+
+    def _contig(self, chrom: str) -> str:
+        name = chrom.removeprefix("chr")
+        length = self.contig_lengths.get(name)
+        extra = f",length={length}" if length else ""
+        return f"##contig=<ID={self.prefix}{name}{extra}>"
+
     def _gt(self, site: _Site, sample: str) -> str:
         text = site.genotypes.get(sample)
         if text is None:
@@ -97,10 +119,11 @@ class SyntheticVcf:
         return sep.join(parts)
 
     def text(self) -> str:
-        contigs = sorted({s.chrom for s in self.sites.values()})
+        contigs = sorted({s.chrom for s in self.sites.values()} | {c for c, _, _ in self.raw})
         lines = [
             "##fileformat=VCFv4.2",
-            *[f"##contig=<ID={self.prefix}{c.removeprefix('chr')}>" for c in contigs],
+            *self.header,
+            *[self._contig(c) for c in contigs],
             '##INFO=<ID=END,Number=1,Type=Integer,Description="End of block">',
             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
             '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">',
@@ -120,23 +143,29 @@ class SyntheticVcf:
             ),
         ]
         order = {c: i for i, c in enumerate(contigs)}
-        for site in sorted(self.sites.values(), key=lambda s: (order[s.chrom], s.pos)):
-            lines.append(
-                "\t".join(
-                    [
-                        f"{self.prefix}{site.chrom.removeprefix('chr')}",
-                        str(site.pos),
-                        site.rsid or ".",
-                        site.ref,
-                        ",".join(site.alts) or ".",
-                        ".",
-                        "PASS",
-                        site.info,
-                        "GT",
-                        *[self._gt(site, s) for s in self.samples],
-                    ]
+        rows: list[tuple[int, int, str]] = [(order[c], p, line) for c, p, line in self.raw]
+        for site in self.sites.values():
+            rows.append(
+                (
+                    order[site.chrom],
+                    site.pos,
+                    "\t".join(
+                        [
+                            f"{self.prefix}{site.chrom.removeprefix('chr')}",
+                            str(site.pos),
+                            site.rsid or ".",
+                            site.ref,
+                            ",".join(site.alts) or ".",
+                            ".",
+                            "PASS",
+                            site.info,
+                            "GT",
+                            *[self._gt(site, s) for s in self.samples],
+                        ]
+                    ),
                 )
             )
+        lines.extend(line for _, _, line in sorted(rows, key=lambda r: (r[0], r[1])))
         return "\n".join(lines) + "\n"
 
     def write(self, path: Path) -> Path:

@@ -1,22 +1,28 @@
-"""The whole job for one input: call → interpret → reports, for every sample.
+"""The one orchestration API: call → interpret → reports, used by every entry point.
 
-``run`` is what ``tailormed run`` and the service's upload use: it calls every gene once
-for all samples, then per sample builds the :class:`Interpretation` and writes
-``<out>/<sample>/report.json``, ``report.html``, ``report.pdf`` and ``fhir-bundle.json``
-(stable names other tools read), plus the cohort-level ``calls.tsv``, ``<sample>.json``
-calls, ``genes.tsv`` and ``drugs.tsv`` in ``<out>``.
+``tailormed call``, ``report`` and ``run`` and the service's upload all go through these
+functions, so a sample is called, interpreted and written the same way everywhere:
+
+* :func:`call_inputs`: VCF(s) → :class:`~tailormed.calling.CallSet`, outside calls merged
+  in (the outside-call file is checked before the VCF is read);
+* :func:`interpret_sample`: one sample's calls → :class:`Interpretation`;
+* :func:`write_sample`: ``<out>/<sample>/report.json``, ``report.html``, ``report.pdf`` and
+  ``fhir-bundle.json`` (stable names other tools read);
+* :func:`report_samples`: interpret and write every sample, then the cohort-level
+  ``genes.tsv`` and ``drugs.tsv``;
+* :func:`run`: all of it, plus ``calls.tsv`` and ``<sample>.json`` calls in ``<out>``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from tailormed.calling import CallOptions, call_files
+from tailormed.calling import CallOptions, CallSet, GeneCall, call_files
 from tailormed.calling.output import merge_outside, safe_name, write_calls
 from tailormed.calling.outside import read_outside_calls
 from tailormed.errors import InputError
@@ -82,6 +88,78 @@ def read_factors(path: Path) -> PatientFactors:
     return PatientFactors(**values)  # type: ignore[arg-type]
 
 
+def call_inputs(
+    inputs: Sequence[Path],
+    kb: KnowledgeBase,
+    options: CallOptions | None = None,
+    *,
+    outside: Path | None = None,
+) -> CallSet:
+    """Call every requested gene for every sample; add the outside calls, if any."""
+    outside_calls = read_outside_calls(outside, kb) if outside else None
+    callset = call_files(inputs, kb, options or CallOptions())
+    if outside_calls and outside:
+        callset = merge_outside(callset, outside_calls, outside)
+    return callset
+
+
+def interpret_sample(
+    calls: Sequence[GeneCall],
+    kb: KnowledgeBase,
+    *,
+    medications: Sequence[str] = (),
+    factors: PatientFactors | None = None,
+) -> Interpretation:
+    """Phenotypes, recommendations, doses and limitations for one sample's calls."""
+    return build_interpretation(
+        calls, kb, medications=medications, factors=factors or PatientFactors()
+    )
+
+
+def write_sample(
+    interpretation: Interpretation,
+    folder: Path,
+    kb: KnowledgeBase,
+    *,
+    generated_at: datetime | None = None,
+    pdf: bool = True,
+) -> SampleOutput:
+    """One sample's reports and FHIR bundle in ``folder`` (``<out>/<safe sample name>``)."""
+    issued = generated_at or datetime.now(UTC)
+    files = write_reports(interpretation, folder, kb, generated_at=issued, pdf=pdf)
+    files["fhir"] = write_bundle(interpretation, folder / "fhir-bundle.json", issued=issued)
+    return SampleOutput(interpretation.sample, folder, files, interpretation)
+
+
+def report_samples(
+    samples: Iterable[tuple[str, Sequence[GeneCall]]],
+    out_dir: Path,
+    kb: KnowledgeBase,
+    *,
+    medications: Sequence[str] = (),
+    factors: PatientFactors | None = None,
+    pdf: bool = True,
+    generated_at: datetime | None = None,
+    progress: Progress | None = None,
+    total: int = 0,
+) -> list[SampleOutput]:
+    """Interpret and write every ``(sample, calls)``, then the cohort TSVs in ``out_dir``.
+
+    ``progress`` gets ``(message, done, total)`` before each sample (steps counted from 1;
+    ``total`` is the caller's count of steps, 0 when unknown).
+    """
+    issued = generated_at or datetime.now(UTC)
+    step = progress or (lambda _msg, _done, _total: None)
+    outputs = []
+    for done, (sample, calls) in enumerate(samples, start=1):
+        step(f"interpreting and reporting {sample}", done, total)
+        interpretation = interpret_sample(calls, kb, medications=medications, factors=factors)
+        folder = out_dir / safe_name(sample)
+        outputs.append(write_sample(interpretation, folder, kb, generated_at=issued, pdf=pdf))
+    write_cohort([o.interpretation for o in outputs], out_dir)
+    return outputs
+
+
 def run(
     inputs: Sequence[Path],
     out_dir: Path,
@@ -91,32 +169,26 @@ def run(
     outside: Path | None = None,
     medications: Sequence[str] = (),
     factors: PatientFactors | None = None,
+    pdf: bool = True,
     progress: Progress | None = None,
 ) -> list[SampleOutput]:
     """Run every stage; returns what was written per sample."""
-    options = options or CallOptions()
-    factors = factors or PatientFactors()
     started = datetime.now(UTC)
     step = progress or (lambda _msg, _done, _total: None)
-    outside_calls = read_outside_calls(outside, kb) if outside else None
     step("calling star alleles", 0, 1)
-    callset = call_files(inputs, kb, options)
+    callset = call_inputs(inputs, kb, options, outside=outside)
     total = 1 + len(callset.samples)
-    if outside_calls and outside:
-        callset = merge_outside(callset, outside_calls, outside)
     write_calls(callset, out_dir)
-    outputs = []
-    for done, sample in enumerate(callset.samples, start=1):
-        step(f"interpreting and reporting {sample}", done, total)
-        interpretation = build_interpretation(
-            callset.for_sample(sample), kb, medications=medications, factors=factors
-        )
-        folder = out_dir / safe_name(sample)
-        files = write_reports(interpretation, folder, kb, generated_at=started)
-        bundle = folder / "fhir-bundle.json"
-        write_bundle(interpretation, bundle, issued=started)
-        files["fhir"] = bundle
-        outputs.append(SampleOutput(sample, folder, files, interpretation))
-    write_cohort([o.interpretation for o in outputs], out_dir)
+    outputs = report_samples(
+        ((s, callset.for_sample(s)) for s in callset.samples),
+        out_dir,
+        kb,
+        medications=medications,
+        factors=factors,
+        pdf=pdf,
+        generated_at=started,
+        progress=progress,
+        total=total,
+    )
     step("done", total, total)
     return outputs

@@ -53,7 +53,7 @@ def test_failure_leaves_previous_reports_untouched(
 
 @pytest.mark.parametrize(
     "module",
-    ["atomic", "build", "cohort", "html", "layout", "limitations", "plain", "schema", "terms"],
+    ["build", "cohort", "html", "layout", "limitations", "plain", "schema", "terms"],
 )
 def test_doctests(module: str) -> None:
     mod = importlib.import_module(f"tailormed.report.{module}")

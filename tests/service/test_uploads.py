@@ -159,7 +159,7 @@ def test_crash_in_interpretation_leaves_nothing(svc: Svc, monkeypatch: pytest.Mo
     def boom(*_a: Any, **_k: Any) -> Any:
         raise RuntimeError("stage crashed with secret detail CYP2C19 *2/*2")
 
-    monkeypatch.setattr(tailormed.service.imports, "build_interpretation", boom)
+    monkeypatch.setattr(tailormed.service.imports, "interpret_sample", boom)
     with open(EXAMPLE_VCF, "rb") as fh:
         r = _quiet_client(svc).post(
             f"/api/v1/patients/{svc.pat_a}/uploads/vcf",

@@ -46,6 +46,7 @@ from tailormed.vcf.models import (
     GenotypeMatrix,
 )
 from tailormed.vcf.reader import VcfSet
+from tailormed.vcf.regions import CoveredRegions
 
 CYP2D6_RESEARCH_WARNING = (
     "CYP2D6 called from VCF in research mode: copy number, gene deletions (*5), "
@@ -92,7 +93,8 @@ def _call_genes(
 ) -> dict[str, GeneResult]:
     """Read the genes' positions (once) and call them: per-genotype templates."""
     panels = [panel_for(kb.gene(g)) for g in genes]
-    matrices = vcfs.read(panels, missing_to_ref=options.missing_to_ref)
+    bed = CoveredRegions.read(options.covered_regions) if options.covered_regions else None
+    matrices = vcfs.read(panels, missing_to_ref=options.missing_to_ref, covered=bed)
     return {
         g: call_gene_templates(compile_gene(kb.gene(g)), matrices[g], kb.version, options)
         for g in genes
@@ -126,6 +128,12 @@ def call_files(paths: Sequence[Path], kb: KnowledgeBase, options: CallOptions) -
     this process.
     """
     genes = select_genes(kb, options)
+    if options.covered_regions is not None and not options.missing_to_ref:
+        raise InputError(
+            "--covered-regions says where absent positions may be read as reference: "
+            "use it together with --missing-to-ref",
+            path=options.covered_regions,
+        )
     vcfs = VcfSet([Path(p) for p in paths], options.samples)  # validates every file now
     samples = vcfs.samples
     results: dict[str, GeneResult] = {}
@@ -165,6 +173,8 @@ class Decision:
     haplotypes: tuple[str, ...] = ()
     function_diplotype: Diplotype | None = None
     notes: tuple[str, ...] = ()
+    # nothing to call from: the gene is not covered, or no defining position has data
+    no_data: bool = False
 
 
 def call_gene(
@@ -192,10 +202,20 @@ def call_gene_templates(
         not options.combinations or policy.undocumented_as_reference_in_combinations
     )
     codes_all = matrix.codes
+    if not matrix.covered:  # nothing in the gene's region: one no-call for everyone
+        every = tuple(range(len(cg.match_index)))
+        result = MatchResult(pairs=(), score=0, possible=(), missing=every, phased=False)
+        decision = Decision(result, (), notes=(matrix.coverage_note,), no_data=True)
+        template = _explain(cg, matrix, 0, decision, kb_version)
+        return [template], np.zeros(len(matrix.samples), dtype=np.int64)
     if as_reference and (codes_all == NOT_IN_DEFINITION).any():
         codes_all = np.where(codes_all == NOT_IN_DEFINITION, 0, codes_all).astype(np.int8)
     labels_all = block_labels(codes_all, matrix.phased, matrix.phase_set)
-    reps, inverse = distinct_genotypes(matrix.codes, labels_all)
+    grouping = matrix.codes
+    for flags in (matrix.conflicts, matrix.mixed_ploidy):  # no-calls with their own reason
+        if flags is not None:
+            grouping = np.where(flags[:, None, :], np.int8(CONFLICT), grouping)
+    reps, inverse = distinct_genotypes(grouping, labels_all)
     templates = []
     for rep in reps:
         codes = codes_all[rep][:, cg.match_index]
@@ -211,6 +231,10 @@ def call_gene_templates(
             decision = replace(decision, notes=(note, *decision.notes))
         templates.append(_explain(cg, matrix, int(rep), decision, kb_version))
     return templates, inverse
+
+
+# Grouping code for a position whose records conflict (never a real allele code).
+CONFLICT = -4
 
 
 def _names(cg: CompiledGene, pair: tuple[int, ...], score: int) -> Diplotype:
@@ -238,6 +262,16 @@ def decide(
     policy = policy_for(cg.gene.symbol)
     notes: list[str] = []
     result = match_genotype(cg, codes, labels)
+    if len(result.missing) == len(cg.match_index):  # judged per position: nothing here
+        return Decision(
+            replace(result, possible=()),  # every allele "could not be excluded": say less
+            (),
+            notes=(
+                f"no call: no genotype at any of the {len(cg.match_index)} defining "
+                f"position(s) of {cg.gene.symbol}",
+            ),
+            no_data=True,
+        )
     missing_pos = tuple(cg.gene.variants[cg.match_index[i]].position for i in result.missing)
     required = missing_required(cg, missing_pos)
     if required:
@@ -370,7 +404,9 @@ def _explain(
     codes = matrix.codes[rep]
     phased_flags = matrix.phased[rep]
     warnings: list[str] = list(matrix.warnings)
-    present = np.array([s != "absent" for s in matrix.sources], dtype=bool)
+    present = np.array(
+        [s not in ("absent", "outside-coverage") for s in matrix.sources], dtype=bool
+    )
     # "phased" means the input was phased: unphased homozygous genotypes need no phase,
     # but the call still says the data was unphased, as PharmCAT does.
     input_phased = bool(phased_flags[present].all()) if present.any() else False
@@ -380,10 +416,23 @@ def _explain(
     genotypes = tuple(
         _evidence(v, codes[:, i], bool(phased_flags[i]), matrix.sources[i])
         for i, v in enumerate(variants)
-        if (codes[:, i] != 0).any()
+        if not decision.no_data
+        and (codes[:, i] != 0).any()
         and not (codes[:, i] == ABSENT_HAPLOTYPE).all()
         and not (codes[0, i] == 0 and codes[1, i] == ABSENT_HAPLOTYPE)
     )
+    if matrix.conflicts is not None:
+        for i in np.flatnonzero(matrix.conflicts[rep]):
+            warnings.append(
+                f"conflicting records at {matrix.conflict_records[i]}: they state different "
+                "genotypes for this sample, so the position is a no-call"
+            )
+    if matrix.mixed_ploidy is not None and matrix.mixed_ploidy[rep].any():
+        mixed = [variants[i].label for i in np.flatnonzero(matrix.mixed_ploidy[rep])]
+        warnings.append(
+            f"diploid genotype(s) at {', '.join(mixed[:12])} in a sample with haploid "
+            f"genotypes elsewhere on {gene.chrom}: those positions are no-calls"
+        )
     match_pos = [variants[i] for i in cg.match_index]
     missing_positions = tuple(match_pos[i].position for i in result.missing)
     absent = [
@@ -418,8 +467,11 @@ def _explain(
             + ", ".join(uncertain[:12])
             + (" ..." if len(uncertain) > 12 else "")
         )
-    warnings.extend(decision.notes)
-    if not diplotypes:
+    if decision.no_data:  # why there is no call comes first
+        warnings[:0] = decision.notes
+    else:
+        warnings.extend(decision.notes)
+    if not diplotypes and not decision.no_data:
         warnings.append(
             "no call: no combination of named alleles explains the genotype"
             + (" at the available positions" if missing_positions else "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 SCHEMA = "tailormed.calls/1"
@@ -76,7 +77,7 @@ class VariantEvidence:
     genotype: str  # e.g. "G|A", "G/A", "A" (haploid), "./." (missing)
     call: tuple[str | None, ...]  # VCF alleles per haplotype; None = missing
     phased: bool
-    source: str  # "vcf", "missing-to-ref", "gvcf-block", "absent"
+    source: str  # a vcf.models.PositionSource: "vcf", "missing-to-ref", "absent", ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,9 @@ class CallOptions:
     genes: tuple[str, ...] | None = None  # None: every VCF-callable gene in the KB
     samples: tuple[str, ...] | None = None  # None: every sample in the input
     missing_to_ref: bool = False
+    # with missing_to_ref: a BED of the regions the input covers (absent = reference
+    # only inside them); None: the span of the input's records per gene
+    covered_regions: Path | None = None
     research_cyp2d6: bool = False
     # PharmCAT's "all matches": every fitting diplotype, not only the top-scoring ties
     all_matches: bool = False

@@ -2,21 +2,20 @@
 
 ``calls.tsv`` columns: ``sample gene diplotype alternatives phased missing_positions
 warnings`` (alternatives and warnings ``;``-separated, missing positions ``,``-separated).
-Files are written under temporary names and renamed, ``calls.tsv`` last, so a folder
-with a ``calls.tsv`` is always complete.
+Each file is written under a temporary name and renamed (:mod:`tailormed.atomic`);
+``calls.tsv`` is removed first and written last, so a folder with a ``calls.tsv`` is
+always complete.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from tailormed.atomic import write_atomic
 from tailormed.calling.models import SCHEMA, CallSet, GeneCall
 from tailormed.calling.outside import OutsideCall, to_gene_call
 from tailormed.errors import InputError
@@ -87,6 +86,9 @@ def sample_document(callset: CallSet, sample: str) -> dict[str, Any]:
         "inputs": list(callset.inputs),
         "options": {
             "missing_to_ref": callset.options.missing_to_ref,
+            "covered_regions": (
+                str(callset.options.covered_regions) if callset.options.covered_regions else None
+            ),
             "research_cyp2d6": callset.options.research_cyp2d6,
         },
         "genes": {c.gene: c.to_json() for c in callset.for_sample(sample)},
@@ -102,23 +104,15 @@ def write_calls(callset: CallSet, out_dir: Path) -> Path:
         if name in names.values():
             raise InputError(f"samples map to the same file name {name}.json", record=sample)
         names[sample] = name
-    staging = Path(tempfile.mkdtemp(prefix=".calls-", dir=out_dir))
-    try:
-        for sample, name in names.items():
-            doc = sample_document(callset, sample)
-            (staging / f"{name}.json").write_text(json.dumps(doc, indent=1) + "\n")
-        lines = ["\t".join(TSV_HEADER)]
-        for sample in callset.samples:
-            lines.extend("\t".join(tsv_row(c)) for c in callset.for_sample(sample))
-        (staging / "calls.tsv").write_text("\n".join(lines) + "\n")
-        stale = out_dir / "calls.tsv"
-        if stale.exists():
-            stale.unlink()  # never leave an old, complete-looking TSV beside new JSONs
-        for name in names.values():
-            os.replace(staging / f"{name}.json", out_dir / f"{name}.json")
-        os.replace(staging / "calls.tsv", out_dir / "calls.tsv")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    stale = out_dir / "calls.tsv"
+    stale.unlink(missing_ok=True)  # never leave an old, complete-looking TSV beside new JSONs
+    for sample, name in names.items():
+        doc = sample_document(callset, sample)
+        write_atomic(out_dir / f"{name}.json", (json.dumps(doc, indent=1) + "\n").encode())
+    lines = ["\t".join(TSV_HEADER)]
+    for sample in callset.samples:
+        lines.extend("\t".join(tsv_row(c)) for c in callset.for_sample(sample))
+    write_atomic(out_dir / "calls.tsv", ("\n".join(lines) + "\n").encode())
     return out_dir / "calls.tsv"
 
 

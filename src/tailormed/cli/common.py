@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: consoles, error handling, locating the source data."""
+"""Shared CLI plumbing: consoles, error handling, locating the source data, and the
+calling options ``call`` and ``run`` share (one definition, one :class:`CallOptions`)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,85 @@ import os
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
-from tailormed.errors import TailormedError
+from tailormed.errors import InputError, TailormedError
+
+if TYPE_CHECKING:  # the caller (NumPy, cyvcf2) loads only for commands that call
+    from tailormed.calling import CallOptions
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True)  # progress, status and errors: never mixed with output
+
+MissingToRef = Annotated[
+    bool,
+    typer.Option(
+        "--missing-to-ref",
+        help="Read absent positions as homozygous reference (variant-only files), only where "
+        "the input covers them (--covered-regions, gVCF blocks, or the span of its records "
+        "around each gene); every call made so says so",
+    ),
+]
+CoveredRegions = Annotated[
+    Path | None,
+    typer.Option(
+        "--covered-regions",
+        help="BED of the regions the input covers (with --missing-to-ref): absent positions "
+        "inside are reference, outside missing",
+    ),
+]
+Genes = Annotated[str | None, typer.Option(help="Comma-separated genes (default: all)")]
+Samples = Annotated[
+    str | None, typer.Option(help="Comma-separated sample IDs, or @file with one a line")
+]
+Jobs = Annotated[int, typer.Option(min=1, help="Worker processes (indexed inputs)")]
+
+
+def split_list(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip()) or None
+
+
+def sample_list(value: str | None) -> tuple[str, ...] | None:
+    """``S1,S2`` or ``@file`` (one sample a line, ``#`` comments)."""
+    if value and value.startswith("@"):
+        path = Path(value[1:])
+        if not path.exists():
+            raise InputError("sample list file does not exist", path=path)
+        names = [line.strip() for line in path.read_text().splitlines()]
+        return tuple(n for n in names if n and not n.startswith("#")) or None
+    return split_list(value)
+
+
+def call_options(
+    *,
+    genes: str | None = None,
+    samples: str | None = None,
+    missing_to_ref: bool = False,
+    covered_regions: Path | None = None,
+    jobs: int = 1,
+    research_cyp2d6: bool = False,
+    all_matches: bool = False,
+    combinations: bool = False,
+) -> CallOptions:
+    """The :class:`CallOptions` of the command-line options."""
+    from tailormed.calling import CallOptions
+
+    return CallOptions(
+        genes=split_list(genes),
+        samples=sample_list(samples),
+        missing_to_ref=missing_to_ref,
+        covered_regions=covered_regions,
+        research_cyp2d6=research_cyp2d6,
+        all_matches=all_matches,
+        combinations=combinations,
+        jobs=jobs,
+    )
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

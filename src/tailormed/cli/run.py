@@ -8,8 +8,17 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tailormed.calling import CallOptions
-from tailormed.cli.common import console, handle_errors
+from tailormed.cli.common import (
+    CoveredRegions,
+    Genes,
+    Jobs,
+    MissingToRef,
+    Samples,
+    call_options,
+    console,
+    err_console,
+    handle_errors,
+)
 from tailormed.knowledge import load_kb
 
 
@@ -27,11 +36,12 @@ def run_cmd(
         Path | None,
         typer.Option("--factors", help="Clinical factors JSON (age, height, weight, race...)"),
     ] = None,
-    missing_to_ref: Annotated[
-        bool,
-        typer.Option("--missing-to-ref", help="Absent positions are homozygous reference"),
-    ] = False,
-    samples: Annotated[str | None, typer.Option(help="Comma-separated sample IDs")] = None,
+    missing_to_ref: MissingToRef = False,
+    covered_regions: CoveredRegions = None,
+    genes: Genes = None,
+    samples: Samples = None,
+    jobs: Jobs = 1,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf")] = True,
 ) -> None:
     """Call, interpret and report: report.json/html/pdf and fhir-bundle.json per sample."""
     from tailormed.pipeline import read_factors, run
@@ -41,21 +51,26 @@ def run_cmd(
     kb = load_kb()
     medications = read_medication_list(meds) if meds else []
     patient = read_factors(factors) if factors else PatientFactors()
-    chosen = tuple(s.strip() for s in samples.split(",")) if samples else None
-    options = CallOptions(samples=chosen, missing_to_ref=missing_to_ref)
+    options = call_options(
+        genes=genes,
+        samples=samples,
+        missing_to_ref=missing_to_ref,
+        covered_regions=covered_regions,
+        jobs=jobs,
+    )
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=console,
+        console=err_console,
         transient=True,
     ) as bar:
         task = bar.add_task("starting", total=None)
 
         def step(message: str, done: int, total: int) -> None:
-            bar.update(task, description=message, completed=done, total=total)
+            bar.update(task, description=message, completed=done, total=total or None)
 
         outputs = run(
             inputs,
@@ -65,6 +80,7 @@ def run_cmd(
             outside=outside,
             medications=medications,
             factors=patient,
+            pdf=pdf,
             progress=step,
         )
     for o in outputs:

@@ -29,9 +29,7 @@ gene / recommendation; ``fullUrl`` is ``urn:uuid:<id>``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
 
+from tailormed.atomic import write_atomic
 from tailormed.fhir import codes as C
 from tailormed.fhir import resources as R
 from tailormed.recommend.models import Interpretation
@@ -238,15 +237,5 @@ def write_bundle(
     target = Path(path)
     bundle = export_bundle(interpretation, patient_ref=patient_ref, issued=issued)
     data = json.dumps(bundle, indent=1, ensure_ascii=False)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data + "\n")
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(target, (data + "\n").encode("utf-8"))
     return target

@@ -12,13 +12,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tailormed.atomic import write_atomic
 from tailormed.errors import KnowledgeError
 from tailormed.knowledge.alternatives import attach_alternatives, read_vocabulary
 from tailormed.knowledge.curated import (
@@ -497,18 +496,6 @@ def compile_sources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return bundle, manifest
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build(root: Path, out_dir: Path) -> dict[str, Any]:
     """Compile ``root`` into ``out_dir``; returns the manifest.
 
@@ -523,7 +510,7 @@ def build(root: Path, out_dir: Path) -> dict[str, Any]:
     reloaded = json.loads(gzip.decompress(compressed))
     if len(reloaded["genes"]) != manifest["counts"]["genes"]:  # pragma: no cover
         raise KnowledgeError("bundle round trip lost genes", path=out_dir / BUNDLE_NAME)
-    _atomic_write(out_dir / BUNDLE_NAME, compressed)
+    write_atomic(out_dir / BUNDLE_NAME, compressed, sync=True)
     # The domains' sibling bundles (tailormed.knowledge.bundles) are listed in the same
     # manifest: keep their sections.
     written = dict(manifest)
@@ -532,7 +519,9 @@ def build(root: Path, out_dir: Path) -> dict[str, Any]:
         siblings = json.loads(previous.read_text(encoding="utf-8")).get("bundles")
         if siblings:
             written["bundles"] = siblings
-    _atomic_write(
-        out_dir / MANIFEST_NAME, (json.dumps(written, indent=2, sort_keys=False) + "\n").encode()
+    write_atomic(
+        out_dir / MANIFEST_NAME,
+        (json.dumps(written, indent=2, sort_keys=False) + "\n").encode(),
+        sync=True,
     )
     return manifest

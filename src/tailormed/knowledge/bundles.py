@@ -30,6 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from tailormed.atomic import write_atomic
 from tailormed.errors import KnowledgeError
 
 BUNDLE_SCHEMA = 1
@@ -146,21 +147,6 @@ def _compiler(spec: BundleSpec) -> Callable[[Path], CompiledBundle]:
     return fn
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def data_dir() -> Path:
     """The package folder holding the bundled knowledge files."""
     from importlib import resources
@@ -200,13 +186,13 @@ def build_bundle(name: str, root: Path, out_dir: Path | None = None) -> dict[str
     if json.loads(gzip.decompress(packed))["manifest"]["version"] != version:  # pragma: no cover
         raise KnowledgeError("bundle round trip failed", path=out / spec.filename)
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out / spec.filename, packed)
+    write_atomic(out / spec.filename, packed)
     manifest_path = out / MANIFEST_NAME
     manifest: dict[str, Any] = {}
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest.setdefault("bundles", {})[name] = section
-    _write_atomic(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+    write_atomic(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
     return section
 
 

@@ -7,14 +7,13 @@ half-written file that looks complete.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tailormed.atomic import write_atomic
 from tailormed.knowledge.rare import HPO_CITATION
 from tailormed.rare.models import Ranking, Term
 
@@ -87,14 +86,7 @@ def _safe(name: str) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"))
 
 
 def write_rankings(rankings: Sequence[Ranking], out: Path) -> list[Path]:

@@ -50,6 +50,7 @@ from sqlalchemy import Connection, Engine, LargeBinary, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from tailormed.atomic import write_atomic
 from tailormed.record.errors import KeyConfigError, KeyUnavailableError
 
 KEY_BYTES = 32
@@ -246,13 +247,7 @@ def generate_key(path: Path | str | None = None, *, prepend: bool = False) -> by
         old = "\n".join(base64.b64encode(k).decode() for k in read_key_file(target))
         line += old + "\n"
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(target.name + f".{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    write_atomic(target, line.encode(), mode=0o600, sync=True)
     return key
 
 

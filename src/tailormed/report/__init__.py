@@ -19,9 +19,9 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
+from tailormed.atomic import replacing
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import Interpretation
-from tailormed.report.atomic import replacing
 from tailormed.report.build import build_report
 from tailormed.report.cohort import (
     COHORT_DRUG_COLUMNS,

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from tailormed.atomic import replacing
 from tailormed.recommend.models import Interpretation
-from tailormed.report.atomic import replacing
 from tailormed.report.build import on_medication_list
 
 COHORT_GENE_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from tailormed.atomic import write_atomic
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import Interpretation
 from tailormed.report import plain
-from tailormed.report.atomic import write_atomic
 from tailormed.report.build import build_report
 from tailormed.report.layout import (
     ACTION_LABELS,

@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tailormed.atomic import write_atomic
 from tailormed.errors import TailormedError
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import Interpretation
-from tailormed.report.atomic import write_atomic
 from tailormed.report.html import as_report, render_html
 from tailormed.report.schema import Report
 

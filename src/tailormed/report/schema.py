@@ -27,8 +27,8 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from tailormed.atomic import write_atomic
 from tailormed.errors import InputError
-from tailormed.report.atomic import write_atomic
 
 REPORT_SCHEMA: Final = "tailormed.report/2"
 SCHEMA_URI = "https://tailormed.org/schema/report/2.json"

@@ -1,6 +1,7 @@
 """Uploads → an :class:`~tailormed.recommend.Interpretation`, before anything is stored.
 
-Three kinds, each checked by running the same stages as ``tailormed run``:
+Three kinds, each checked by running the same stages as ``tailormed run`` (the
+orchestration API of :mod:`tailormed.pipeline`):
 
 * ``vcf``: a VCF / VCF.gz / BCF (one sample, or the one named), optionally with an
   outside-call TSV for the genes a VCF cannot give (CYP2D6 copy number, HLA);
@@ -22,13 +23,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tailormed.calling import CallOptions, call_files
-from tailormed.calling.output import merge_outside
+from tailormed.calling import CallOptions
 from tailormed.calling.outside import read_outside_calls, to_gene_call
 from tailormed.errors import InputError
 from tailormed.fhir import import_bundle
 from tailormed.knowledge import KnowledgeBase
-from tailormed.recommend import Interpretation, build_interpretation
+from tailormed.pipeline import call_inputs, interpret_sample
+from tailormed.recommend import Interpretation
 from tailormed.service.spool import Spooled
 
 __all__ = ["Spooled", "interpret_fhir", "interpret_outside", "interpret_vcf"]
@@ -52,9 +53,8 @@ def interpret_vcf(
     """Call and interpret one sample of a VCF (plus optional outside calls)."""
     files = [vcf] + ([outside] if outside else [])
     try:
-        outside_calls = read_outside_calls(outside.path, kb) if outside else None
         options = CallOptions(samples=(sample,) if sample else None)
-        callset = call_files([vcf.path], kb, options)
+        callset = call_inputs([vcf.path], kb, options, outside=outside.path if outside else None)
         if len(callset.samples) != 1:
             shown = ", ".join(callset.samples[:10])
             raise InputError(
@@ -62,10 +62,8 @@ def interpret_vcf(
                 "name the one to import with the 'sample' field",
                 path=vcf.filename,
             )
-        if outside_calls and outside:
-            callset = merge_outside(callset, outside_calls, outside.path)
         (chosen,) = callset.samples
-        return build_interpretation(callset.for_sample(chosen), kb)
+        return interpret_sample(callset.for_sample(chosen), kb)
     except InputError as exc:
         raise _renamed(exc, files) from None
 
@@ -89,7 +87,7 @@ def interpret_outside(
             raise InputError(f"sample {sample!r} is not in the file", path=tsv.path)
         mine = [c for c in calls if c.sample in (None, sample)]
         gene_calls = [to_gene_call(c, sample, kb.version, tsv.path) for c in mine]
-        return build_interpretation(gene_calls, kb)
+        return interpret_sample(gene_calls, kb)
     except InputError as exc:
         raise _renamed(exc, [tsv]) from None
 
@@ -102,7 +100,7 @@ def interpret_fhir(bundle: Spooled, kb: KnowledgeBase) -> Interpretation:
         except UnicodeDecodeError:
             raise InputError("the FHIR bundle is not UTF-8 text", path=bundle.path) from None
         _sample, calls = import_bundle(text)
-        return build_interpretation(calls, kb)
+        return interpret_sample(calls, kb)
     except InputError as exc:
         if exc.path is None:
             exc = InputError(exc.problem, path=bundle.path, line=exc.line, record=exc.record)

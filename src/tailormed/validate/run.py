@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 import importlib
 import io
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from tailormed.atomic import write_atomic
 from tailormed.calling.models import CallOptions, CallSet
 from tailormed.errors import InputError, TailormedError
 from tailormed.knowledge import OUTSIDE_CALL_GENES, KnowledgeBase
@@ -168,12 +168,9 @@ def write_tsv(report: GetrmReport, path: Path) -> None:
     writer = csv.DictWriter(buffer, TSV_COLUMNS, delimiter="\t", lineterminator="\n")
     writer.writeheader()
     writer.writerows(comparison_row(c) for c in report.comparisons)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(buffer.getvalue(), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, buffer.getvalue().encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write comparisons ({exc})", path=path) from None
 
 

@@ -28,10 +28,12 @@ import numpy.typing as npt
 from tailormed.cardio.prs.match import Record
 from tailormed.cardio.prs.score import BlockScores, Float, score_block
 from tailormed.errors import InputError
-from tailormed.vcf.reader import _captured_stderr, _has_index, _htslib_problem, _located
+from tailormed.vcf.build import header_build, refuse
+from tailormed.vcf.capture import captured_stderr, htslib_problem
+from tailormed.vcf.reader import has_index
+from tailormed.vcf.records import located_error
 
 Int32 = npt.NDArray[np.int32]
-GRCH37_LENGTHS = {"1": 249250621, "2": 243199373, "19": 59128983, "X": 155270560}
 REGION_GAP = 250_000  # scored positions closer than this are read as one region
 Keep = Callable[[int], bool]
 
@@ -138,7 +140,7 @@ class GenotypeFiles:
                 raise InputError("file does not exist", path=path)
             if path.is_dir():
                 raise InputError("is a folder, not a VCF file", path=path)
-            with _captured_stderr() as messages:
+            with captured_stderr() as messages:
                 try:
                     vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
                 except OSError:
@@ -148,7 +150,7 @@ class GenotypeFiles:
                         line=1,
                     ) from None
                 except Exception:
-                    problem = _htslib_problem(messages, "cannot parse the VCF header")
+                    problem = htslib_problem(messages, "cannot parse the VCF header")
                     raise InputError(problem, path=path, record="header") from None
                 self._check_build(vcf, path)
             names = list(vcf.samples)
@@ -185,18 +187,11 @@ class GenotypeFiles:
 
     @staticmethod
     def _check_build(vcf: Any, path: Path) -> None:
-        try:
-            lengths = dict(zip(vcf.seqnames, vcf.seqlens, strict=False))
-        except Exception:  # no ##contig lengths in the header: nothing to check
-            return
-        for name, length in lengths.items():
-            if GRCH37_LENGTHS.get(norm_chrom(name)) == length:
-                raise InputError(
-                    f"contig {name} has the GRCh37 length {length}; the scores are on GRCh38: "
-                    "lift the genotypes over to GRCh38 first",
-                    path=path,
-                    record="header",
-                )
+        """Refuse a header that names another build than GRCh38 (the shared rules of
+        :mod:`tailormed.vcf.build`: ``##reference``, contig lengths and assemblies)."""
+        verdict = header_build(vcf.raw_header)
+        if verdict.build not in (None, "GRCh38"):
+            raise refuse(path, verdict)
 
     def spans(self, spans: Mapping[str, tuple[int, int]]) -> Iterator[SiteGroup]:
         """Every record within ``{chrom: (start, end)}`` (inclusive), grouped by position."""
@@ -242,10 +237,10 @@ class GenotypeFiles:
         for i, (path, cols) in enumerate(zip(self.paths, self._columns, strict=True)):
             vcf = self._vcfs[i]
             if vcf is None:
-                with _captured_stderr():
+                with captured_stderr():
                     vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
             self._vcfs[i] = None  # used up: the next pass reopens the file
-            if _has_index(path):
+            if has_index(path):
                 yield from self._indexed(path, vcf, cols, plan)
             else:
                 yield from self._stream(path, vcf, cols, keep)
@@ -257,17 +252,17 @@ class GenotypeFiles:
         cols: npt.NDArray[np.int64] | None,
         plan: Callable[[Mapping[str, str]], Iterator[tuple[str, str, Keep]]],
     ) -> Iterator[SiteGroup]:
-        with _captured_stderr():
+        with captured_stderr():
             contigs = {norm_chrom(n): n for n in vcf.seqnames}
         for chrom, region, wanted in plan(contigs):
-            with _captured_stderr() as messages:
+            with captured_stderr() as messages:
                 try:
                     recs = ((chrom, r) for r in vcf(region) if wanted(r.POS))
                     yield from _grouped_stream(recs, cols, path)
                 except InputError as exc:
                     raise InputError(exc.problem, path=path, record=region) from None
                 except Exception:
-                    problem = _htslib_problem(messages, "cannot parse a record")
+                    problem = htslib_problem(messages, "cannot parse a record")
                     raise InputError(problem, path=path, record=f"region {region}") from None
 
     @staticmethod
@@ -287,16 +282,16 @@ class GenotypeFiles:
                 if keep(chrom, rec.POS):
                     yield chrom, rec
 
-        with _captured_stderr() as messages:
+        with captured_stderr() as messages:
             try:
                 yield from _grouped_stream(records(), cols, path)
             except InputError as exc:
-                raise _located(exc.problem, path, count) from None
+                raise located_error(exc.problem, path, count) from None
             except Exception:
-                problem = _htslib_problem(messages, "cannot parse the record")
+                problem = htslib_problem(messages, "cannot parse the record")
                 if "bgzf" in " ".join(messages.lines()).lower():
                     problem = "the compressed file is truncated or corrupt (" + problem + ")"
-                raise _located(problem, path, count + 1) from None
+                raise located_error(problem, path, count + 1) from None
 
 
 def _between(start: int, end: int) -> Keep:

@@ -10,11 +10,10 @@ tools on exactly the same variants.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from tailormed.atomic import write_atomic
 from tailormed.cardio.prs.engine import STATUS_NAMES, PrsResult
 from tailormed.cardio.prs.scorefile import CHROM_NAMES
 from tailormed.errors import InputError
@@ -63,16 +62,8 @@ def _num(value: float | None) -> str:
 
 def _write(path: Path, header: Iterable[str], rows: Iterable[Iterable[str]]) -> None:
     """Write atomically (a temporary file renamed into place)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write("\t".join(header) + "\n")
-            for row in rows:
-                fh.write("\t".join(row) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    lines = ["\t".join(header)] + ["\t".join(row) for row in rows]
+    write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def write_result(result: PrsResult, out: Path) -> dict[str, Path]:

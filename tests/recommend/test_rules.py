@@ -145,3 +145,18 @@ def test_interpretation_json_round_trip(kb: KnowledgeBase) -> None:
     assert codeine is not None and codeine.genotype_recommendations
     azathioprine = again.drug("azathioprine")
     assert azathioprine is not None and azathioprine.doses[0].value_range == (30.0, 80.0)
+
+
+def test_a_drugs_reason_quotes_its_advice_whole(kb: KnowledgeBase) -> None:
+    """CPIC's desflurane advice for a CACNA1S malignant-hyperthermia-susceptible patient asks
+    for a change in a sentence of about 200 characters: the reason quotes it whole."""
+    from tailormed.recommend.advice import key_sentence
+    from tests.recommend.builders import interpret, outside
+
+    interp = interpret(kb, outside("CACNA1S", phenotype="Malignant Hyperthermia Susceptibility"))
+    drug = interp.drug("desflurane")
+    assert drug is not None and drug.status == "actionable"
+    cpic = next(r for r in drug.recommendations if r.source == "CPIC" and r.actionable)
+    advice = key_sentence(cpic.text).rstrip(".;:")
+    assert len(advice) > 180
+    assert advice in drug.reason and "..." not in drug.reason

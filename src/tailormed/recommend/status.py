@@ -92,7 +92,6 @@ def drug_status(drug: str, judged: Sequence[Judged]) -> tuple[Status, str]:
 
 
 _STRENGTH = {"strong": 0, "moderate": 1, "optional": 2}
-_MAX_ADVICE = 180
 
 
 def _priority(rec: MatchedRecommendation) -> tuple[int, int]:
@@ -101,9 +100,7 @@ def _priority(rec: MatchedRecommendation) -> tuple[int, int]:
 
 
 def _actionable_reason(rec: MatchedRecommendation, j: Judged, count: int) -> str:
-    advice = key_sentence(rec.text).rstrip(".;:")
-    if len(advice) > _MAX_ADVICE:
-        advice = advice[:_MAX_ADVICE].rsplit(" ", 1)[0] + " ..."
+    advice = key_sentence(rec.text).rstrip(".;:")  # whole: never cut
     strength = f" ({rec.classification})" if rec.classification else ""
     who = _who(rec) or j.described
     more = f"; {count - 1} more recommendation(s) advise a change" if count > 1 else ""

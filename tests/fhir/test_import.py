@@ -344,3 +344,16 @@ def test_read_bundle_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_bundle(bad)
     assert str(err.value).startswith(f"{bad}, entry[0]: genotype observation names no gene")
+
+
+def test_deeply_nested_or_nul_json_is_refused_before_parsing(tmp_path: Path) -> None:
+    """A hostile bundle cannot exhaust the parser's recursion: a one-line error, no
+    RecursionError, on the library path the CLI uses as well as in the service."""
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"resourceType": "Bundle", "entry": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(InputError, match="nested deeper than 64 levels") as err:
+        read_bundle(deep)
+    assert err.value.path == str(deep)
+    nul = '{"resourceType": "Bundle",\n "id": "a\\u0000b", "entry": []}'
+    with pytest.raises(InputError, match=r"NUL characters .*line 2"):
+        import_bundle(nul)

@@ -41,6 +41,7 @@ from tailormed.errors import InputError
 from tailormed.fhir import codes as C
 from tailormed.fhir.hgnc import HGNC_IDS, gene_for_hgnc, known_gene
 from tailormed.fhir.resources import ACTIVITY_SCORE_TEXT
+from tailormed.jsonsafe import json_problem
 
 IMPORT_WARNING = "imported from FHIR bundle"
 _SKIPPED = {"entered-in-error", "cancelled"}
@@ -89,6 +90,9 @@ def _is_implication(res: dict[str, Any]) -> bool:
 
 def _load(data: dict[str, Any] | str) -> dict[str, Any]:
     if isinstance(data, str):
+        problem = json_problem(data.encode("utf-8", "surrogatepass"))
+        if problem is not None:
+            raise InputError(f"{problem[0]} (line {problem[1]})")
         try:
             data = json.loads(data)
         except json.JSONDecodeError as err:

@@ -11,35 +11,12 @@ route to the uploaded bundle (an :class:`~tailormed.errors.InputError` naming th
 from __future__ import annotations
 
 import json
-import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MAX_DEPTH = 64
-# a whole JSON string (escapes included), or one bracket
-_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-# \u0000 preceded by an even number of backslashes (not an escaped backslash + "u0000")
-_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+from tailormed.jsonsafe import MAX_DEPTH, json_problem
 
-
-def json_problem(data: bytes, max_depth: int = MAX_DEPTH) -> tuple[str, int] | None:
-    """``(problem, line)`` for JSON nested deeper than ``max_depth`` or holding a NUL."""
-    depth = 0
-    for match in _TOKEN.finditer(data):
-        token = match.group()
-        first = token[:1]
-        if first == b'"':
-            if b"\\u0000" in token and _NUL_ESCAPE.search(token):
-                problem = "text must not contain NUL characters (\\u0000)"
-                return problem, data.count(b"\n", 0, match.start()) + 1
-        elif first in (b"[", b"{"):
-            depth += 1
-            if depth > max_depth:
-                problem = f"JSON nested deeper than {max_depth} levels"
-                return problem, data.count(b"\n", 0, match.start()) + 1
-        else:
-            depth -= 1
-    return None
+__all__ = ["MAX_DEPTH", "JsonGuard", "json_problem"]
 
 
 def _is_json(scope: Scope) -> bool:

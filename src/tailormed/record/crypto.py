@@ -305,6 +305,8 @@ class _Encrypted(TypeDecorator[Any]):
 class EncryptedText(_Encrypted):
     """A ``str`` column stored AES-256-GCM encrypted."""
 
+    cache_ok = True  # SQLAlchemy asks each TypeDecorator class itself
+
     def _encode(self, value: Any) -> bytes:
         if not isinstance(value, str):
             raise TypeError(f"{self._ad()}: expected str, got {type(value).__name__}")
@@ -317,6 +319,8 @@ class EncryptedText(_Encrypted):
 class EncryptedBytes(_Encrypted):
     """A ``bytes`` column stored AES-256-GCM encrypted (uploaded files, in chunks)."""
 
+    cache_ok = True  # SQLAlchemy asks each TypeDecorator class itself
+
     def _encode(self, value: Any) -> bytes:
         if not isinstance(value, bytes | bytearray | memoryview):
             raise TypeError(f"{self._ad()}: expected bytes, got {type(value).__name__}")
@@ -328,6 +332,8 @@ class EncryptedBytes(_Encrypted):
 
 class EncryptedJSON(_Encrypted):
     """A JSON document (dict / list) stored AES-256-GCM encrypted."""
+
+    cache_ok = True  # SQLAlchemy asks each TypeDecorator class itself
 
     def _encode(self, value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

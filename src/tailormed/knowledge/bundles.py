@@ -56,6 +56,11 @@ _SPECS: tuple[BundleSpec, ...] = (
         "somatic evidence (CIViC), OncoTree, FDA approvals, resistance, ctDNA rules",
         "tailormed.knowledge.oncology:compile_bundle",
     ),
+    BundleSpec(
+        "digital",
+        "care rules, PHQ-9/GAD-7, Open mHealth schemas",
+        "tailormed.knowledge.digital:compile_bundle",
+    ),
 )
 
 REGISTRY: dict[str, BundleSpec] = {spec.name: spec for spec in _SPECS}

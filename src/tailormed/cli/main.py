@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tailormed import __version__
-from tailormed.cli import admin, call, kb, oncology, report, review, run, serve, validate
+from tailormed.cli import admin, call, digital, kb, oncology, report, review, run, serve, validate
 from tailormed.cli.common import console, handle_errors
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(validate.app, name="validate")
 app.command("tumor")(oncology.tumor_cmd)
 app.command("ctdna")(oncology.ctdna_cmd)
+app.add_typer(digital.app, name="digital")
 
 
 def _print_version(value: bool) -> None:

@@ -26,7 +26,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
-from tailormed.digital.read.common import parse_iso
+from tailormed.digital.iso import parse_iso
 from tailormed.errors import InputError
 from tailormed.knowledge.digital_kb import DigitalKnowledge
 

@@ -27,9 +27,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 
+from tailormed.digital.iso import parse_iso
 from tailormed.digital.models import F64, I32, I64, KEY_DTYPE, NS, Keys, Kind, Series
 from tailormed.digital.units import to_canonical
 from tailormed.errors import InputError
+
+__all__ = ["parse_iso"]
 
 SLOT = 900  # seconds: zone offsets are looked up per local quarter hour
 _EPOCH = datetime(1970, 1, 1)
@@ -171,21 +174,3 @@ def make_series(
         notes=tuple(own_notes),
     )
     return series if ok.all() else series.take(ok)
-
-
-def parse_iso(text: str, path: str, where: str) -> tuple[int, int]:
-    """An ISO 8601 / RFC 3339 date-time → (UTC ns, offset s). No zone means UTC (the Open
-    mHealth rule; FHIR requires a zone when a time is given)."""
-    try:
-        dt = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise InputError(
-            f"{text!r} is not an ISO 8601 date-time", path=path, record=where
-        ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    off = dt.utcoffset()
-    assert off is not None
-    delta = dt.astimezone(UTC).replace(tzinfo=None) - _EPOCH
-    ns = (delta.days * 86_400 + delta.seconds) * NS + delta.microseconds * 1000
-    return ns, int(off.total_seconds())

@@ -20,6 +20,7 @@ it, so importing the same export again gives the same keys whatever zone is chos
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +52,7 @@ def zone(name: str | None, path: str) -> ZoneInfo:
         raise InputError(f"unknown time zone {name!r} (use an IANA name)", path=path) from None
 
 
+@lru_cache(maxsize=32)
 def _slot_table(tz: ZoneInfo, first: int, last: int) -> tuple[I32, I32, npt.NDArray[np.int8]]:
     """Per local quarter hour from ``first`` to ``last`` (slot numbers): offset for
     fold=0, offset for fold=1 and the state (0 normal, 1 ambiguous, 2 nonexistent)."""

@@ -231,7 +231,7 @@ def _floats(column: list[str], name: str, path: str, first_line: Lines) -> np.nd
         raise
 
 
-def _chunks(path: Path) -> Iterator[tuple[int, list[list[str]]]]:
+def _chunks(path: Path) -> Iterator[tuple[int, list[str]]]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         fh.readline()
         line = 2
@@ -239,7 +239,7 @@ def _chunks(path: Path) -> Iterator[tuple[int, list[list[str]]]]:
             lines = list(itertools.islice(fh, CHUNK))
             if not lines:
                 return
-            yield line, list(csv.reader(lines))
+            yield line, lines
             line += len(lines)
 
 
@@ -262,19 +262,10 @@ def read_fitbit(
     value_parts: list[list[np.ndarray]] = [[] for _ in v_cols]
     extra: list[tuple[str, str, str]] = []
     rows = other = 0
-    for first_line, chunk in _chunks(path):
-        chunk = [r for r in chunk if r]
-        bad = next((i for i, r in enumerate(chunk) if len(r) != ncol), None)
-        if bad is not None:
-            raise InputError(
-                f"{len(chunk[bad])} fields, the header has {ncol}",
-                path=where,
-                line=first_line + bad,
-            )
-        rows += len(chunk)
-        cols: list[Sequence[str]] = list(zip(*chunk, strict=True)) if chunk else [()] * ncol
-        ids = cols[0]
-        users.update(set(ids))
+    for first_line, raw in _chunks(path):
+        ids = [text.partition(",")[0] for text in raw]
+        users.update(ids)
+        rows += sum(1 for text in raw if text.strip())
         if source_id is None:
             if len(users) > 1:
                 shown = ", ".join(sorted(users)[:5])
@@ -282,20 +273,21 @@ def read_fitbit(
                     f"the file holds several users ({shown}, ...): choose one with --source-id",
                     path=where,
                 )
-            keep = None
+            picked = [i for i, text in enumerate(raw) if text.strip()]
         else:
-            mask = [i == source_id for i in ids]
-            keep = None if all(mask) else mask
-        if keep is not None:
-            kept = sum(keep)
-            other += len(chunk) - kept
-            if not kept:
-                continue
-            cols = [list(itertools.compress(c, keep)) for c in cols]
-            lines: list[int] = list(
-                itertools.compress(range(first_line, first_line + len(chunk)), keep)
+            picked = [i for i, u in enumerate(ids) if u == source_id]
+            other += sum(1 for i, u in enumerate(ids) if u != source_id and raw[i].strip())
+        if not picked:
+            continue
+        chunk = list(csv.reader([raw[i] for i in picked]))
+        lines = [first_line + i for i in picked]
+        bad = next((i for i, r in enumerate(chunk) if len(r) != ncol), None)
+        if bad is not None:
+            raise InputError(
+                f"{len(chunk[bad])} fields, the header has {ncol}", path=where, line=lines[bad]
             )
-        line0: Lines = first_line if keep is None else lines
+        cols: list[Sequence[str]] = list(zip(*chunk, strict=True))
+        line0: Lines = lines
         times = list(cols[t_col])
         local_parts.append(parse_local_times(times, where, line0))
         for j, (c, name) in enumerate(v_cols):

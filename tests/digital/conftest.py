@@ -34,7 +34,9 @@ def omh_tree(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Path:
     return out
 
 
-def daily(kind: str, first: str, values: list[float], unit: str, source: str = "synthetic") -> Series:
+def daily(
+    kind: str, first: str, values: list[float], unit: str, source: str = "synthetic"
+) -> Series:
     """One value per local day from ``first`` (UTC), as daily intervals (synthetic)."""
     d0 = day_number(first)
     days = np.arange(d0, d0 + len(values), dtype=np.int64)
@@ -60,6 +62,16 @@ def samples(first: str, days: int, per_day: list[float], step_s: int = 300) -> S
     n = 86_400 // step_s
     start = (np.arange(days * n, dtype=np.int64) * step_s * NS) + d0 * DAY_NS
     values = np.repeat(np.array(per_day[:days], np.float64), n)
-    return Series("heart_rate", "/min", "/min", "synthetic", "synthetic", "UTC", start,
-                  start.copy(), np.zeros(len(start), np.int32), values,
-                  keys_from_ints(namespace("test", "hr"), start))
+    return Series(
+        "heart_rate",
+        "/min",
+        "/min",
+        "synthetic",
+        "synthetic",
+        "UTC",
+        start,
+        start.copy(),
+        np.zeros(len(start), np.int32),
+        values,
+        keys_from_ints(namespace("test", "hr"), start),
+    )

@@ -105,8 +105,11 @@ def test_day_attribution_and_duplicates(data: Path) -> None:
 
 
 def test_daily_total_and_hourly_rows_are_not_added(data: Path) -> None:
-    obs = read_files([data / "dailyActivity_merged.csv", data / "hourlySteps_merged.csv"],
-                     USER, "America/Chicago")
+    obs = read_files(
+        [data / "dailyActivity_merged.csv", data / "hourlySteps_merged.csv"],
+        USER,
+        "America/Chicago",
+    )
     table = {r["date"]: r for r in aggregate(obs.series).rows()}
     daily = {r[1]: float(r[2]) for r in rows_of(data / "dailyActivity_merged.csv") if r[0] == USER}
     # 4/12/16: the daily file's own total, not daily + hourly
@@ -125,14 +128,30 @@ def test_weights_keep_how_they_were_entered(data: Path) -> None:
     [
         ("Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n", None, None, "--timezone"),
         ("Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n", "Mars/Base", None, "unknown time zone"),
-        ("Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n2,4/1/2016 7:54:00 AM,90\n", "UTC", None,
-         "several users"),
-        ("Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n1,4/31/2016 7:54:05 AM,93\n", "UTC", None,
-         "line 3"),
-        ("Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n1,4/1/2016 13:54:05 PM,93\n", "UTC", None,
-         "line 3"),
-        ("Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n1,4/1/2016 7:54:05 AM,x\n", "UTC", None,
-         "line 3.*not a number"),
+        (
+            "Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n2,4/1/2016 7:54:00 AM,90\n",
+            "UTC",
+            None,
+            "several users",
+        ),
+        (
+            "Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n1,4/31/2016 7:54:05 AM,93\n",
+            "UTC",
+            None,
+            "line 3",
+        ),
+        (
+            "Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n1,4/1/2016 13:54:05 PM,93\n",
+            "UTC",
+            None,
+            "line 3",
+        ),
+        (
+            "Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n1,4/1/2016 7:54:05 AM,x\n",
+            "UTC",
+            None,
+            "line 3.*not a number",
+        ),
         ("Id,Time,Value\n1,4/1/2016 7:54:00 AM,93,4\n", "UTC", None, "line 2.*4 fields"),
         ("Id,When,Value\n1,4/1/2016 7:54:00 AM,93\n", "UTC", None, "not a known Fitbit"),
     ],

@@ -57,16 +57,27 @@ _EPOCH = datetime(1970, 1, 1).toordinal()
 def apple_time(text: str, path: str, where: str) -> tuple[int, int]:
     """``2024-01-05 08:30:00 -0500`` → (UTC ns, offset s)."""
     try:
-        dt = datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
+        if len(text) != 25 or text[10] != " " or text[19] != " " or text[20] not in "+-":
+            raise ValueError(text)
+        local = datetime(
+            int(text[0:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
+        )
+        sign = -1 if text[20] == "-" else 1
+        hours, minutes = int(text[21:23]), int(text[23:25])
+        if minutes >= 60 or hours > 18:
+            raise ValueError(text)
     except (ValueError, TypeError):
         raise InputError(
             f"date {text!r} is not 'YYYY-MM-DD HH:MM:SS ±HHMM'", path=path, record=where
         ) from None
-    off = dt.utcoffset()
-    assert off is not None
-    naive = dt.replace(tzinfo=None) - off
-    secs = (naive.toordinal() - _EPOCH) * 86_400 + naive.hour * 3600 + naive.minute * 60
-    return (secs + naive.second) * NS, int(off.total_seconds())
+    off = sign * (hours * 3600 + minutes * 60)
+    secs = (local.toordinal() - _EPOCH) * 86_400 + local.hour * 3600 + local.minute * 60
+    return (secs + local.second - off) * NS, off
 
 
 def is_apple_export(path: Path) -> bool:

@@ -171,3 +171,29 @@ def test_implausible_values_are_left_out_and_counted(tmp_path: Path) -> None:
     path.write_text("Id,Time,Value\n1,4/1/2016 7:54:00 AM,93\n1,4/1/2016 7:54:05 AM,0\n")
     (s,), _, _, notes = read_file(path, None, "UTC")
     assert len(s) == 1 and any("1 heart rate value(s) outside" in n for n in notes)
+
+
+def test_vectorised_and_row_readers_agree(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edge = tmp_path / "hr.csv"
+    edge.write_text(
+        "Id,Time,Value\n9,1/31/16 12:00:00 AM,61\n9,1/31/16 12:30:05 PM,62\n"
+        "9,2/29/2016 11:59:59 PM,63\n9,12/1/2016 1:00:00 PM,64\n8,12/1/2016 1:00:05 PM,65\n"
+    )
+    files = [(data / "heartrate_seconds_user2022484408_20160401-03.csv", USER), (edge, "9")]
+    fast = [read_file(p, u, "Europe/Paris")[0][0] for p, u in files]
+    import tailormed.digital.read.fitbit as fitbit
+
+    monkeypatch.setattr(fitbit, "read_fast", lambda path, user: None)
+    slow = [read_file(p, u, "Europe/Paris")[0][0] for p, u in files]
+    for a, b in zip(fast, slow, strict=True):
+        assert np.array_equal(a.start, b.start) and np.array_equal(a.value, b.value)
+        assert np.array_equal(a.key, b.key) and np.array_equal(a.offset, b.offset)
+    utc = [datetime.fromtimestamp(int(t) // 10**9, UTC).isoformat() for t in fast[1].start]
+    assert utc == [
+        "2016-01-30T23:00:00+00:00",
+        "2016-01-31T11:30:05+00:00",
+        "2016-02-29T22:59:59+00:00",
+        "2016-12-01T12:00:00+00:00",
+    ]

@@ -44,6 +44,7 @@ from tailormed.digital.read.common import (
     namespace,
     zone,
 )
+from tailormed.digital.read.fitbit_fast import read_fast
 from tailormed.errors import InputError
 
 CHUNK = 400_000
@@ -262,7 +263,14 @@ def read_fitbit(
     value_parts: list[list[np.ndarray]] = [[] for _ in v_cols]
     extra: list[tuple[str, str, str]] = []
     rows = other = 0
-    for first_line, raw in _chunks(path):
+    fast = read_fast(path, source_id) if spec.name == "heartrate_seconds" else None
+    if fast is not None:
+        local_fast, value_fast, rows, other, first_user = fast
+        if len(local_fast) or source_id is None:
+            users.add(source_id or first_user)
+            local_parts.append(local_fast)
+            value_parts[0].append(value_fast)
+    for first_line, raw in _chunks(path) if fast is None else ():
         ids = [text.partition(",")[0] for text in raw]
         users.update(ids)
         rows += sum(1 for text in raw if text.strip())

@@ -188,6 +188,10 @@ def main() -> None:
         peak = f"{rss:8.0f}" if rss is not None else " " * 8
         print(f"{name:<52} {wall:8.2f} {cpu:8.2f} {peak}")
     print(
+        f"pipeline peak RSS {run['max_rss_mb']:.0f} MB, of which {run['rss_before_mb']:.0f} MB "
+        "was held before reading (Python, NumPy, the PGx and digital knowledge)"
+    )
+    print(
         f"pipeline / floor A (CPU): {total[1] / max(floor_a[1], 1e-9):.0f}x; "  # type: ignore[index]
         f"pipeline / floor B (CPU): {total[1] / max(floor_b[1], 1e-9):.1f}x"
     )  # type: ignore[index]

@@ -116,7 +116,9 @@ def time_chart(
         f'viewBox="0 0 {f.width} {f.height}" font-family="sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
         f'<text x="{f.left}" y="20" font-size="13" font-weight="bold">{escape(title)}</text>',
-        f'<text x="12" y="{f.top + 10}" font-size="10" fill="#555">{escape(y_label)}</text>',
+        f'<text x="14" y="{(f.top + f.height - f.bottom) / 2:.0f}" font-size="10" fill="#555" '
+        f'text-anchor="middle" transform="rotate(-90 14 {(f.top + f.height - f.bottom) / 2:.0f})">'
+        f"{escape(y_label)}</text>",
         f'<line x1="{f.left}" y1="{plot_bottom}" x2="{f.width - f.right}" y2="{plot_bottom}" '
         'stroke="#333"/>',
         f'<line x1="{f.left}" y1="{f.top}" x2="{f.left}" y2="{plot_bottom}" stroke="#333"/>',

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from tailormed.digital.models import F64, I64
 
-BLOCK = 1 << 25  # bytes per block (~32 MB, about a million rows)
+BLOCK = 1 << 23  # bytes per block (8 MB, about 250,000 rows): bounds the work matrices
 WIDTH = 24  # widest time text: "12/31/2016 12:59:59 PM" is 22
 U8 = npt.NDArray[np.uint8]
 Ints = npt.NDArray[np.int64]
@@ -76,7 +76,7 @@ def _block(buf: U8, user: bytes | None) -> tuple[Ints, F64, int, int, bytes] | N
     width = t1 - t0
     if np.any(width > WIDTH) or np.any(width < 14):
         return None
-    cols = t0[:, None] + np.arange(WIDTH)[None, :]
+    cols = t0.astype(np.int32)[:, None] + np.arange(WIDTH, dtype=np.int32)[None, :]
     inside = np.arange(WIDTH)[None, :] < width[:, None]
     m: U8 = np.where(inside, buf[np.minimum(cols, len(buf) - 1)], 0).astype(np.uint8)
     rows = np.arange(len(m), dtype=np.int64)

@@ -135,3 +135,17 @@ def test_summarize_cli_error_is_one_line(tmp_path: Path, data: Path) -> None:
 def test_questionnaire_cli() -> None:
     result = CliRunner().invoke(app, ["digital", "questionnaire", "GAD-7"])
     assert result.exit_code == 0 and json.loads(result.output)["code"][0]["code"] == "69737-5"
+
+
+def test_series_split_into_day_chunks(data: Path) -> None:
+    from tailormed.digital.read import read_file
+
+    (s,), _, _, _ = read_file(
+        data / "heartrate_seconds_user2022484408_20160401-03.csv", "2022484408", "Asia/Tokyo"
+    )
+    chunks = s.by_day()
+    assert sum(len(c) for _, c in chunks) == len(s)
+    assert [d for d, _ in chunks] == sorted({int(d) for d in s.local_day()})
+    for day, chunk in chunks:
+        assert set(chunk.local_day().tolist()) == {day}
+        assert chunk.timezone == s.timezone and chunk.unit == "/min"

@@ -90,6 +90,19 @@ class Series:
         local = at + self.offset.astype(np.int64) * NS
         return np.floor_divide(local, DAY_NS)
 
+    def by_day(self) -> list[tuple[int, Series]]:
+        """The series split into one chunk per local day (days since 1970-01-01), in day
+        order, points in their original order within a day: the unit phase B stores."""
+        days = self.local_day()
+        order = np.argsort(days, kind="stable")
+        sorted_days = days[order]
+        cuts = np.flatnonzero(np.diff(sorted_days)) + 1
+        return [
+            (int(sorted_days[part[0]]), self.take(order[part]))
+            for part in np.split(np.arange(len(order)), cuts)
+            if len(part)
+        ]
+
     def take(self, index: npt.NDArray[np.intp] | npt.NDArray[np.bool_]) -> Series:
         return Series(
             self.kind,

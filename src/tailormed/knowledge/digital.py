@@ -261,7 +261,7 @@ def compile_bundle(root: Path) -> CompiledBundle:
             description="Open mHealth JSON Schemas (accepted types, data point, header)",
             files=[archive],
             version=f"omh@{commit}",
-            date="2022-12",
+            date="2024-08-17",
             licence="Apache-2.0",
             commit=f"openmhealth/schemas@{commit}",
             url="https://github.com/openmhealth/schemas",

@@ -12,6 +12,7 @@ from tailormed.cli import (
     admin,
     call,
     cardio,
+    digital,
     kb,
     oncology,
     rare,
@@ -41,6 +42,7 @@ app.command("ctdna")(oncology.ctdna_cmd)
 app.command("prs")(cardio.prs_cmd)
 app.add_typer(cardio.app, name="cardio")
 app.add_typer(rare.app, name="rare")
+app.add_typer(digital.app, name="digital")
 
 
 def _print_version(value: bool) -> None:

@@ -67,6 +67,11 @@ _SPECS: tuple[BundleSpec, ...] = (
         "HPO term graph, disease annotations, gene links and gene coordinates",
         "tailormed.knowledge.rare:compile_bundle",
     ),
+    BundleSpec(
+        "digital",
+        "care rules, PHQ-9/GAD-7, Open mHealth schemas",
+        "tailormed.knowledge.digital:compile_bundle",
+    ),
 )
 
 REGISTRY: dict[str, BundleSpec] = {spec.name: spec for spec in _SPECS}

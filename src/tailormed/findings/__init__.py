@@ -17,16 +17,30 @@ from tailormed.findings.models import (
     findings_from_json,
     findings_to_json,
 )
+from tailormed.findings.sections import (
+    Figure,
+    Section,
+    SectionModel,
+    Table,
+    section_from_json,
+    section_to_json,
+)
 
 __all__ = [
     "DOMAINS",
     "SEVERITIES",
     "Coding",
     "Evidence",
+    "Figure",
     "Finding",
     "FindingModel",
+    "Section",
+    "SectionModel",
     "Source",
+    "Table",
     "cds_indicator",
     "findings_from_json",
     "findings_to_json",
+    "section_from_json",
+    "section_to_json",
 ]

@@ -16,6 +16,7 @@ from tailormed.cli import (
     kb,
     oncology,
     rare,
+    record,
     report,
     review,
     run,
@@ -43,6 +44,7 @@ app.command("prs")(cardio.prs_cmd)
 app.add_typer(cardio.app, name="cardio")
 app.add_typer(rare.app, name="rare")
 app.add_typer(digital.app, name="digital")
+app.add_typer(record.app, name="record")
 
 
 def _print_version(value: bool) -> None:

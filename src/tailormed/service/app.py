@@ -46,6 +46,7 @@ from tailormed.record import (
 from tailormed.service import (
     api_access,
     api_clinical,
+    api_digital,
     api_patients,
     api_results,
     api_uploads,
@@ -161,7 +162,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=config.max_body_bytes,
     )
 
-    for module in (api_patients, api_results, api_uploads, api_clinical, api_access):
+    for module in (
+        api_patients,
+        api_results,
+        api_uploads,
+        api_clinical,
+        api_access,
+        api_digital,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(api_access.public)
     app.include_router(hooks.router)

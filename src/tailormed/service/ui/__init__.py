@@ -51,7 +51,7 @@ from fastapi import Response
 from fastapi.responses import HTMLResponse
 
 # Importing the page modules adds their routes to the shared router.
-from tailormed.service.ui import clinician, enrol, patient, reports, session, uploads
+from tailormed.service.ui import clinician, digital, enrol, patient, reports, session, uploads
 from tailormed.service.ui.common import (
     AUTH_COOKIE,
     COOKIE_PATH,
@@ -82,6 +82,7 @@ __all__ = [
     "check_csrf",
     "clinician",
     "current_viewer",
+    "digital",
     "enrol",
     "expected_csrf",
     "patient",

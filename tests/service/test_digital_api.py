@@ -82,11 +82,26 @@ def test_phq9_item9_shows_crisis_help_and_alerts_the_clinician(svc: Svc) -> None
     assert alert["rule_id"] == "phq9-item9" and alert["severity"] == "critical"
     listed = svc.get(f"/api/v1/patients/{svc.pat_a}/alerts?open_only=true", svc.clin_a).json()
     assert [a["id"] for a in listed] == [alert["id"]]
+    # the CDS Hooks patient-view card for the open alert (by MRN), none without consent
+    hook = {
+        "hook": "patient-view",
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": {"userId": "Practitioner/1", "patientId": "MRN-A1"},
+    }
+    r = svc.post("/cds-services/tailormed-digital-patient-view", svc.clin_a, json=hook)
+    assert r.status_code == 200, r.text
+    [card] = r.json()["cards"]
+    assert card["indicator"] == "critical" and "PHQ-9 item 9" in card["summary"]
+    assert "Assess suicide risk" in card["detail"]
+    r = svc.post("/cds-services/tailormed-digital-patient-view", svc.clin_b, json=hook)
+    assert r.status_code == 200 and r.json()["cards"] == []
     ack = f"/api/v1/patients/{svc.pat_a}/alerts/{alert['id']}/acknowledge"
     assert svc.post(ack, svc.user_a, json={}).status_code == 403
     assert svc.post(ack, svc.clin_b, json={}).status_code == 403
     done = svc.post(ack, svc.clin_a, json={"note": "phoned"})
     assert done.status_code == 200 and done.json()["state"] == "acknowledged"
     assert svc.get(f"/api/v1/patients/{svc.pat_a}/alerts?open_only=true", svc.clin_a).json() == []
+    r = svc.post("/cds-services/tailormed-digital-patient-view", svc.clin_a, json=hook)
+    assert r.json()["cards"] == []
     assert svc.post("/api/v1/alerts/escalate", svc.clin_a).status_code == 403
     assert svc.post("/api/v1/alerts/escalate", svc.admin).status_code == 200

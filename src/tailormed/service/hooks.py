@@ -53,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 from tailormed.errors import InputError
 from tailormed.record import NotFoundError
 from tailormed.record.access import operation
-from tailormed.service import cds_patient
+from tailormed.service import cds_digital, cds_patient
 from tailormed.service.auth import (
     Caller,
     SessionDep,
@@ -91,7 +91,7 @@ COMMON = (
 
 
 class Service(BaseModel):
-    hook: Literal["order-select", "order-sign"]
+    hook: Literal["order-select", "order-sign", "patient-view"]
     id: str
     title: str
     description: str
@@ -128,6 +128,21 @@ SERVICES: dict[str, Service] = {
             ),
             prefetch=PREFETCH,
             usageRequirements=USAGE,
+        ),
+        Service(
+            hook="patient-view",
+            id=cds_digital.SERVICE_ID,
+            title="Digital-health alerts (patient view)",
+            description=(
+                "Open alerts of Tailormed's digital care rules (PHQ-9 item 9, no response to "
+                "an antidepressant at 8 weeks, heart-rate rise, activity drop...) as cards "
+                "when the chart is opened."
+            ),
+            prefetch={},
+            usageRequirements=(
+                "context.patientId is the patient's external id (MRN) in Tailormed or a "
+                "record id; the account needs a treatment consent of scope all."
+            ),
         ),
     )
 }
@@ -231,6 +246,40 @@ CdsCallerDep = Annotated[Caller, Depends(cds_caller)]
 def discovery(_caller: CdsCallerDep) -> Discovery:
     """The CDS services offered (CDS Hooks discovery)."""
     return Discovery(services=list(SERVICES.values()))
+
+
+class PatientViewContext(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    userId: str = Field(min_length=1, max_length=256)
+    patientId: str = Field(min_length=1, max_length=256)
+    encounterId: str | None = Field(default=None, max_length=256)
+
+
+class PatientViewRequest(BaseModel):
+    model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
+    hook: Literal["patient-view"]
+    hookInstance: uuid.UUID
+    fhirServer: HttpUrl | None = None
+    fhirAuthorization: FhirAuthorization | None = Field(default=None, repr=False)
+    context: PatientViewContext
+    prefetch: dict[str, Any] | None = None
+
+
+# Registered before the generic route below, which would otherwise match it.
+@router.post(
+    "/cds-services/" + cds_digital.SERVICE_ID,
+    response_model=HookResponse,
+    response_model_exclude_none=True,
+)
+def patient_view(
+    request: PatientViewRequest, caller: ClinicianDep, session: SessionDep, state: StateDep
+) -> HookResponse:
+    """Cards for the patient's open digital-health alerts (``patient-view``)."""
+    return HookResponse(
+        cards=cds_digital.patient_view_cards(
+            session, caller, request.context.patientId, state.settings.public_url
+        )
+    )
 
 
 @router.post(

@@ -95,9 +95,7 @@ def test_fitbit_import_is_stored_encrypted_idempotent_and_audited_per_batch(
     with session.begin():
         events = session.scalars(select(AuditEvent).where(AuditEvent.id > before)).all()
         got = [(e.action, e.entity_type, e.outcome) for e in events]
-    assert got == [
-        ("create", "digital_import", "success")
-    ]
+    assert got == [("create", "digital_import", "success")]
     # the stored per-day table equals the one computed from the files in memory
     table = rd.read_daily(session, world.user_a, "treatment", world.pat_a)
     expect = aggregate(list(obs.series))

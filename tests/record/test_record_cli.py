@@ -34,7 +34,7 @@ def record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path, 
     url = f"sqlite:///{db}"
     engine = open_database(url)
     with session_factory(engine)() as session:
-        view, issued = create_user(
+        _view, issued = create_user(
             session, Operator("test"), "operations", role="clinician", display_name="Dr X"
         )
         clin, _ = redeem_code(session, issued.code)

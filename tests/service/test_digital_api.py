@@ -65,9 +65,7 @@ def test_phq9_item9_shows_crisis_help_and_alerts_the_clinician(svc: Svc) -> None
     q = svc.client.get("/api/v1/questionnaires/PHQ-9").json()
     assert q["resourceType"] == "Questionnaire" and q["code"][0]["code"] == "44249-1"
     resource = rd.new_questionnaire_response("PHQ-9", {n: 0 for n in range(1, 9)} | {9: 2})
-    r = svc.post(
-        f"/api/v1/patients/{svc.pat_a}/questionnaire-responses", svc.user_a, json=resource
-    )
+    r = svc.post(f"/api/v1/patients/{svc.pat_a}/questionnaire-responses", svc.user_a, json=resource)
     assert r.status_code == 201, r.text
     out = r.json()
     assert out["crisis"] is True and "988" in out["crisis_resources"][0]["contact"]

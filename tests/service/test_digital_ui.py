@@ -78,7 +78,11 @@ def test_trend_charts_and_device_tokens(world: World, client: TestClient) -> Non
     d0 = (date(2025, 1, 1) - date(1970, 1, 1)).days
     with world.session() as s:
         add_medication(
-            s, world.user_a, "treatment", world.patient_a, name="sertraline",
+            s,
+            world.user_a,
+            "treatment",
+            world.patient_a,
+            name="sertraline",
             started_on=date(2025, 1, 20),
         )
         rd.import_observations(

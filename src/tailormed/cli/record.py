@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
     from tailormed.record import Actor
 
-app = typer.Typer(help="Patient record: import device data, run alert checks.", no_args_is_help=True)
+app = typer.Typer(
+    help="Patient record: import device data, run alert checks.", no_args_is_help=True
+)
 
 TokenOption = Annotated[
     str | None,

@@ -509,9 +509,7 @@ def _evaluate(
         op.session.add(row)
         out.append(row)
     op.session.flush()
-    return sorted(
-        (alert_view(r) for r in out), key=lambda v: (SEVERITY_ORDER[v.severity], v.day)
-    )
+    return sorted((alert_view(r) for r in out), key=lambda v: (SEVERITY_ORDER[v.severity], v.day))
 
 
 # ------------------------------------------------------------------ import
@@ -972,9 +970,7 @@ def submit_questionnaire(
             raise InputError("not a PHQ-9, PHQ-2 or GAD-7 QuestionnaireResponse")
         row = _store_response(op, patient_id, response, resource, kb)
         scores = tuple(score(response, kb))
-        crisis = any(
-            s.safety_item_score is not None and s.safety_item_score > 0 for s in scores
-        )
+        crisis = any(s.safety_item_score is not None and s.safety_item_score > 0 for s in scores)
         if row is None:
             op.detail = "already stored: nothing changed"
             return QuestionnaireResult(uuid.UUID(int=0), scores, (), crisis, duplicate=True)

@@ -176,9 +176,7 @@ def _device(session: Annotated[Session, Depends(get_session)], credentials: Cred
         raise unauthorized("invalid or revoked device token") from None
 
 
-@router.post(
-    "/devices/observations", response_model=ImportOut, status_code=201, tags=["digital"]
-)
+@router.post("/devices/observations", response_model=ImportOut, status_code=201, tags=["digital"])
 async def device_observations(
     request: Request,
     session: SessionDep,
@@ -355,7 +353,5 @@ def daily(
     last: Annotated[date | None, Query()] = None,
 ) -> list[dict[str, object]]:
     """The per-day aggregates (steps, sleep, heart rate...) for a date range."""
-    table = rd.read_daily(
-        session, caller.actor, caller.purpose, patient_id, first=first, last=last
-    )
+    table = rd.read_daily(session, caller.actor, caller.purpose, patient_id, first=first, last=last)
     return table.rows()

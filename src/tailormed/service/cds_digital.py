@@ -25,7 +25,13 @@ from tailormed.service.cds_models import SUMMARY_MAX, Card, Link, Source
 
 SERVICE_ID = "tailormed-digital-patient-view"
 INDICATOR = {"critical": "critical", "high": "warning", "moderate": "warning"}
-LABELS = {"critical": "URGENT", "high": "High", "moderate": "Check-in", "low": "Low", "info": "Info"}
+LABELS = {
+    "critical": "URGENT",
+    "high": "High",
+    "moderate": "Check-in",
+    "low": "Low",
+    "info": "Info",
+}
 
 
 def _patient(session: Session, caller: Caller, ref: str) -> uuid.UUID:

@@ -18,6 +18,8 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,11 +29,11 @@ branch_labels = None
 depends_on = None
 
 
-def _id() -> sa.Column[object]:
+def _id() -> sa.Column[Any]:
     return sa.Column("id", sa.Uuid(), nullable=False)
 
 
-def _patient(table: str) -> list[object]:
+def _patient(table: str) -> list[sa.schema.SchemaItem]:
     return [
         sa.Column("patient_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -44,7 +46,7 @@ def _patient(table: str) -> list[object]:
     ]
 
 
-def _ts(name: str, nullable: bool = False) -> sa.Column[object]:
+def _ts(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 

@@ -180,14 +180,50 @@ def decode_chunk(data: bytes) -> list[Series]:
     return out
 
 
+def _runs(keys: np.ndarray[Any, Any], tag: np.ndarray[Any, Any] | None = None) -> Any:
+    """Keys sorted (by the two 64-bit words, then ``tag``): the order and the start of
+    each run of equal keys (a 128-bit key sorted as two uint64 columns, much faster than
+    sorting the 16-byte records)."""
+    hi, lo = keys["hi"], keys["lo"]
+    order = np.lexsort((lo, hi) if tag is None else (tag, lo, hi))
+    h, low = hi[order], lo[order]
+    start = np.ones(len(order), bool)
+    start[1:] = (h[1:] != h[:-1]) | (low[1:] != low[:-1])
+    return order, start
+
+
+def _in_order(s: Series) -> bool:
+    """One namespace and strictly increasing keys: no key twice (the common case)."""
+    if len(s) < 2:
+        return True
+    hi = s.key["hi"]
+    return bool(np.all(hi == hi[0])) and bool(np.all(np.diff(s.key["lo"].view(np.int64)) > 0))
+
+
+def _isin(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """For each key of ``a``, whether ``b`` holds it."""
+    if not len(a) or not len(b):
+        return np.zeros(len(a), bool)
+    keys = np.concatenate([a, b])
+    tag = np.concatenate([np.zeros(len(a), np.int8), np.ones(len(b), np.int8)])
+    order, start = _runs(keys, tag)
+    run = np.cumsum(start) - 1
+    has_b = np.maximum.reduceat(tag[order], np.flatnonzero(start)).astype(bool)
+    out = np.empty(len(keys), bool)
+    out[order] = has_b[run]
+    result: np.ndarray[Any, Any] = out[: len(a)]
+    return result
+
+
 def _merge(old: Sequence[Series], new: Sequence[Series]) -> tuple[list[Series], int]:
     """``old`` + ``new`` with each idempotency key once (the new point wins); the count
-    of keys not stored before."""
+    of keys not stored before (``new`` holds no key twice)."""
+    n_new = sum(len(s) for s in new)
     if not old:
-        return list(new), _unique_count(new)
+        return list(new), n_new
     old_keys = np.concatenate([s.key for s in old])
     new_keys = np.concatenate([s.key for s in new]) if new else old_keys[:0]
-    replaced = np.isin(old_keys, new_keys)
+    replaced = _isin(old_keys, new_keys)
     kept: list[Series] = []
     at = 0
     for s in old:
@@ -195,24 +231,22 @@ def _merge(old: Sequence[Series], new: Sequence[Series]) -> tuple[list[Series], 
         at += len(s)
         if mask.any():
             kept.append(s.take(mask) if not mask.all() else s)
-    fresh = int(np.count_nonzero(~np.isin(np.unique(new_keys), old_keys)))
-    return [*kept, *new], fresh
-
-
-def _unique_count(series: Sequence[Series]) -> int:
-    if not series:
-        return 0
-    return len(np.unique(np.concatenate([s.key for s in series])))
+    return [*kept, *new], n_new - int(replaced.sum())
 
 
 def _dedupe_new(series: Sequence[Series]) -> list[Series]:
     """Within one batch, a key seen twice keeps its last point."""
-    keys = np.concatenate([s.key for s in series])
-    if len(np.unique(keys)) == len(keys):
+    if len(series) == 1 and _in_order(series[0]):
         return list(series)
-    _, first_rev = np.unique(keys[::-1], return_index=True)
+    keys = np.concatenate([s.key for s in series])
+    # the last occurrence of each key wins: sort the reversed keys, keep each run's first
+    rev = keys[::-1]
+    order, start = _runs(rev)
+    if start.all():
+        return list(series)
     keep = np.zeros(len(keys), bool)
-    keep[len(keys) - 1 - first_rev] = True
+    first = np.sort(order[start])  # lexsort is stable: the first of a run is the latest
+    keep[len(keys) - 1 - first] = True
     out, at = [], 0
     for s in series:
         mask = keep[at : at + len(s)]
@@ -650,6 +684,39 @@ def _store_series(
     return points, new_points, len(touched), len(by_chunk)
 
 
+def _joined(series: Sequence[Series]) -> list[Series]:
+    """Per-day pieces of one stream joined back, in time order (one series per stream)."""
+    groups: dict[tuple[str, ...], list[Series]] = {}
+    for s in series:
+        ident = (s.kind, s.unit, s.source, s.format, s.original_unit, s.timezone, s.stream)
+        groups.setdefault(ident, []).append(s)
+    out = []
+    for parts in groups.values():
+        if len(parts) == 1:
+            out.append(parts[0])
+            continue
+        parts.sort(key=lambda p: int(p.start[0]) if len(p) else 0)
+        first = parts[0]
+        out.append(
+            Series(
+                first.kind,
+                first.unit,
+                first.original_unit,
+                first.source,
+                first.format,
+                first.timezone,
+                np.concatenate([p.start for p in parts]),
+                np.concatenate([p.end for p in parts]),
+                np.concatenate([p.offset for p in parts]),
+                np.concatenate([p.value for p in parts]),
+                np.concatenate([p.key for p in parts]),
+                first.notes,
+                first.stream,
+            )
+        )
+    return out
+
+
 def _aggregate_days(
     op: Operation,
     patient_id: uuid.UUID,
@@ -669,7 +736,7 @@ def _aggregate_days(
         ):
             if (chunk.kind, chunk.day) not in merged:
                 series.extend(decode_chunk(chunk.body))
-    table = aggregate(series)
+    table = aggregate(_joined(series))
     rows = table.rows()
     existing = {
         r.day: r

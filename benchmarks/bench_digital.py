@@ -289,7 +289,9 @@ def main() -> None:
             )
             pg = pg_url()
             if pg is None:
-                print("!!! PostgreSQL at 127.0.0.1:5432 unreachable: record benchmark on SQLite only")
+                print(
+                    "!!! PostgreSQL at 127.0.0.1:5432 unreachable: record benchmark on SQLite only"
+                )
             else:
                 try:
                     stored["PostgreSQL"] = child(RECORD, pg[0], str(hr), str(daily), *meds)

@@ -98,7 +98,25 @@ def test_trend_charts_and_device_tokens(world: World, client: TestClient) -> Non
     assert page.status_code == 200
     assert 'src="data:image/svg+xml;base64,' in page.text and "Heart rate" in page.text
     assert "sertraline 2025-01-20" in page.text
+    assert "Questionnaire schedule" in page.text and "overdue" in page.text
+    # a clinician records a start: unknown names are refused, known ones are stored
+    r = post_form(
+        client,
+        f"/ui/patients/{world.patient_a}/digital",
+        f"/ui/patients/{world.patient_a}/medication-starts",
+        {"name": "notadrugzzz", "started_on": "2025-02-01"},
+    )
+    assert r.status_code == 400 and "not recognised" in r.text
+    r = post_form(
+        client,
+        f"/ui/patients/{world.patient_a}/digital",
+        f"/ui/patients/{world.patient_a}/medication-starts",
+        {"name": "atorvastatin 20 mg", "started_on": "2025-02-01"},
+    )
+    assert r.status_code == 200 and "atorvastatin 2025-02-01" in r.text
     client.cookies.clear()
     login(client, world.tokens["a"])
+    health = client.get("/ui/me/health")
+    assert "Your PHQ-9 was due on 2025-01-20" in health.text  # the baseline, not answered
     r = post_form(client, "/ui/me/health", "/ui/me/devices", {"label": "My watch"})
     assert r.status_code == 201 and "tmd_" in r.text and "My watch" in r.text

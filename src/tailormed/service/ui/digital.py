@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse
 
+from tailormed.digital.schedule import due_questionnaires
 from tailormed.digital.sections import section
 from tailormed.errors import InputError
 from tailormed.findings import Section
+from tailormed.knowledge import load_kb
 from tailormed.knowledge.digital_kb import DigitalKnowledge
-from tailormed.record import AuthorizationError, NotFoundError, get_patient
+from tailormed.medications import resolve_medication
+from tailormed.record import AuthorizationError, NotFoundError, add_medication, clock, get_patient
 from tailormed.record import digital as rd
 from tailormed.service.ui.clinician import _consented_patients
 from tailormed.service.ui.common import DB, PURPOSE, Viewer, _Page, _redirect, render, router
@@ -98,6 +102,11 @@ def _health_page(
 ) -> Response:
     open_alerts = [a for a in record.alerts if a.is_open]
     crisis = any(a.rule_id == "phq9-item9" for a in open_alerts)
+    due = [
+        d
+        for d in due_questionnaires(record.context, record.scores, clock.utcnow().date(), kb)
+        if d.status in ("due now", "overdue")
+    ]
     return render(
         request,
         "my_health.html.j2",
@@ -109,6 +118,7 @@ def _health_page(
         figures=_figures(sec, "patient"),
         scores=_latest_scores(record)[:20],
         instruments=sorted(kb.instruments),
+        due=due,
         tokens=[t for t in tokens if t.revoked_at is None],
         new_token=new_token,
         error=error,
@@ -255,9 +265,38 @@ def patient_digital(request: Request, me: Me, session: DB, pid: uuid.UUID) -> Re
         findings=[f for f in sec.findings if f.code.startswith("digital.pro.")],
         medications=record.context.medications,
         phenotypes=record.context.phenotypes,
+        schedule=due_questionnaires(record.context, record.scores, clock.utcnow().date(), kb),
         limitations=sec.limitations,
         severity_labels=SEVERITY_LABELS,
     )
+
+
+@router.post("/patients/{pid}/medication-starts", dependencies=[CSRF])
+def medication_start(
+    me: Me,
+    session: DB,
+    pid: uuid.UUID,
+    name: Annotated[str, Form()] = "",
+    started_on: Annotated[str, Form()] = "",
+) -> Response:
+    """Record that the patient started a medicine on a day (the rules' context)."""
+    _require_clinician(me)
+    text = name.strip()
+    if not text or len(text) > 200:
+        raise InputError("Enter the medicine's name (up to 200 characters).")
+    try:
+        when = date.fromisoformat(started_on.strip())
+    except ValueError:
+        raise InputError("Enter the start date as YYYY-MM-DD.") from None
+    resolved = resolve_medication(text, load_kb(), suggest=True)
+    if not resolved.ingredients:
+        hint = (
+            f" Did you mean {', '.join(resolved.suggestions[:3])}?" if resolved.suggestions else ""
+        )
+        raise InputError(f"The medicine {text!r} is not recognised.{hint}")
+    add_medication(session, me.actor, PURPOSE, pid, name=text, started_on=when)
+    rd.check_rules(session, me.actor, PURPOSE, pid)
+    return _redirect(f"/ui/patients/{pid}/digital")
 
 
 @router.post("/patients/{pid}/alerts/{aid}/acknowledge", dependencies=[CSRF])

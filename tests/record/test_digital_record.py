@@ -270,3 +270,25 @@ def test_rules_run_per_batch_on_stored_days(session: Session, world: World) -> N
         content_sha256="3" * 64,
     )
     assert r3.alerts == ()  # the same episode: not raised twice
+
+
+def test_export_holds_the_digital_record(session: Session, world: World) -> None:
+    from tailormed.record import export_patient
+
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    rd.submit_questionnaire(
+        session, world.user_a, "treatment", world.pat_a, phq9([0] * 8 + [2], t0)
+    )
+    rd.import_observations(
+        session,
+        world.user_a,
+        "treatment",
+        world.pat_a,
+        Observations((hr(19000, 1, 60, 70.0),)),
+        content_sha256="e" * 64,
+    )
+    out = export_patient(session, world.user_a, "treatment", world.pat_a)["digital"]
+    assert [d["hr_samples"] for d in out["daily"]] == [1440.0]
+    assert out["questionnaire_responses"][0]["resource"]["resourceType"] == "QuestionnaireResponse"
+    assert [a["rule_id"] for a in out["alerts"]] == ["phq9-item9"]
+    assert out["imports"][0]["points"] == 1440

@@ -23,7 +23,13 @@ Tables (see ``migrations/versions/0001_initial.py`` for the DDL that creates the
 * ``share``: a patient-issued link (only the token's SHA-256 stored), scope (gene list
   encrypted) and expiry;
 * ``audit_event``: append-only, hash-chained log (no PHI; no foreign keys, so it outlives
-  the rows it describes).
+  the rows it describes);
+* digital health (``0007_digital``, :mod:`tailormed.record.digital`): ``digital_chunk``
+  (one patient's points of one kind on one local day, sealed; kind and day clear),
+  ``digital_day`` (per-day aggregates, encrypted), ``digital_import`` (batches, by the
+  keyed hash of their content), ``pro_response`` (QuestionnaireResponse + scores, sealed),
+  ``digital_alert`` (severity, state and times clear; rule and texts sealed),
+  ``device_token`` (SHA-256 only); ``medication.started_on`` (the start date).
 
 Clear columns hold ids, roles, purposes, scopes, statuses, flags, sizes, versions and
 timestamps only: nothing that says which drug, gene, relative or clinic. Blind indexes

@@ -7,7 +7,7 @@ stored value decrypts with the configured keys) and loads the knowledge base onc
 shutdown disposes of the engine.
 
 Routes: the REST API under ``/api/v1`` (:mod:`.api_patients`, :mod:`.api_results`,
-:mod:`.api_uploads`, :mod:`.api_clinical`, :mod:`.api_access`), CDS Hooks under
+:mod:`.api_uploads`, :mod:`.api_clinical`, :mod:`.api_access`, :mod:`.api_digital`), CDS Hooks under
 ``/cds-services`` (:mod:`.hooks`), the public share page ``/share/{token}``, the web UI
 (:mod:`.ui`), ``/healthz``, and the OpenAPI docs at ``/docs``.
 

@@ -76,6 +76,7 @@ from tailormed.record.models import (
     DigitalDay,
     DigitalImport,
     Medication,
+    Patient,
     ProResponse,
     Result,
     User,
@@ -547,6 +548,14 @@ def _evaluate(
 
 
 # ------------------------------------------------------------------ import
+def _lock_patient(op: Operation, patient_id: uuid.UUID) -> None:
+    """Serialise writers of one patient's digital record (PostgreSQL: the patient row
+    ``FOR UPDATE``; SQLite already runs one writer at a time), so two batches touching
+    the same day merge one after the other instead of colliding."""
+    if op.session.get_bind().dialect.name == "postgresql":
+        op.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+
+
 def import_observations(
     session: Session,
     actor: Actor,
@@ -564,6 +573,7 @@ def import_observations(
     kb = kb or DigitalKnowledge.load()
     with operation(session, actor, purpose, "create", "digital_import") as op:
         op.write_access(patient_id)
+        _lock_patient(op, patient_id)
         if device_token_id is not None:
             op.detail = f"via device token {device_token_id}"
         index = _index(op, content_sha256, "digital-import")
@@ -1032,6 +1042,7 @@ def submit_questionnaire(
     kb = kb or DigitalKnowledge.load()
     with operation(session, actor, purpose, "create", "pro_response") as op:
         op.write_access(patient_id)
+        _lock_patient(op, patient_id)
         response = read_response(resource, "QuestionnaireResponse", "request", kb)
         if response is None:
             raise InputError("not a PHQ-9, PHQ-2 or GAD-7 QuestionnaireResponse")

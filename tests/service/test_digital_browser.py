@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tailormed.digital.read import read_files
+from tailormed.pipeline import example_path
+from tailormed.record import digital as rd
 from tests.service.test_ui_browser import (  # noqa: F401 (fixtures)
     DESKTOP,
     PHONE,
@@ -24,12 +27,29 @@ def test_phq9_item9_crisis_and_clinician_acknowledges(
     server: Server,  # noqa: F811
     shots: Path,  # noqa: F811
 ) -> None:
+    world = server.world
+    files = [example_path(f"example-fitbit-{n}.csv") for n in ("dailyActivity", "sleepDay")]
+    with world.session() as s:
+        rd.import_observations(
+            s,
+            world.user_a,
+            "treatment",
+            world.patient_a,
+            read_files(files, "8378563200", "America/Chicago"),
+            content_sha256=rd.content_hash(f.read_bytes() for f in files),
+        )
     tab = Tab(browser, server, PHONE)
     page = tab.page
     tab.login("a")
     page.wait_for_url("**/ui/me")
     page.get_by_role("link", name="My health").click()
     page.get_by_role("heading", name="My health").wait_for()
+    charts = page.locator("figure.chart img")
+    assert charts.count() == 2  # steps and sleep of the bundled month
+    assert "Daily steps from 2016-04-12" in (charts.first.get_attribute("alt") or "")
+    assert charts.first.evaluate("img => img.naturalWidth") > 0  # the SVG rendered
+    assert _no_horizontal_scroll(page)
+    tab.shot(shots, "digital-my-health.png")
     page.get_by_role("link", name="Answer the PHQ-9").click()
     page.get_by_role("heading", name="PHQ-9", exact=False).first.wait_for()
     for n in range(1, 9):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -64,9 +65,14 @@ def _figures(sec: Section, audience: str) -> list[dict[str, str]]:
 def _section(record: rd.DigitalRecord, who: str, kb: DigitalKnowledge) -> Section:
     alerts = record.rule_alerts()
     states = {a.body.get("key", ""): a.state for a in record.alerts}
+    context = replace(record.context, patient=who)  # chart titles name the person
     return section(
-        record.table, record.scores, alerts, record.context, kb.version, subject=who, states=states
+        record.table, record.scores, alerts, context, kb.version, subject=who, states=states
     )
+
+
+# the genes the care rules use (antidepressant response; statin muscle symptoms)
+RULE_GENES = ("CYP2C19", "CYP2D6", "SLCO1B1")
 
 
 def _latest_scores(record: rd.DigitalRecord) -> list[Any]:
@@ -84,7 +90,7 @@ def my_health(request: Request, me: Me, session: DB) -> Response:
     kb = _kb()
     record = rd.digital_record(session, me.actor, PURPOSE, pid, kb=kb)
     tokens = rd.list_device_tokens(session, me.actor, PURPOSE, pid)
-    sec = _section(record, "you", kb)
+    sec = _section(record, me.display_name or "me", kb)
     return _health_page(request, me, record, tokens, sec, kb)
 
 
@@ -144,7 +150,7 @@ def grant_device(
         me,
         record,
         tokens,
-        _section(record, "you", kb),
+        _section(record, me.display_name or "me", kb),
         kb,
         new_token=new_token,
         error=error,
@@ -264,7 +270,7 @@ def patient_digital(request: Request, me: Me, session: DB, pid: uuid.UUID) -> Re
         tables=[t for t in sec.tables if t.audience in ("clinician", "both")],
         findings=[f for f in sec.findings if f.code.startswith("digital.pro.")],
         medications=record.context.medications,
-        phenotypes=record.context.phenotypes,
+        phenotypes={g: p for g, p in record.context.phenotypes.items() if g in RULE_GENES},
         schedule=due_questionnaires(record.context, record.scores, clock.utcnow().date(), kb),
         limitations=sec.limitations,
         severity_labels=SEVERITY_LABELS,

@@ -292,3 +292,62 @@ def test_export_holds_the_digital_record(session: Session, world: World) -> None
     assert out["questionnaire_responses"][0]["resource"]["resourceType"] == "QuestionnaireResponse"
     assert [a["rule_id"] for a in out["alerts"]] == ["phq9-item9"]
     assert out["imports"][0]["points"] == 1440
+
+
+def test_every_bundled_fitbit_file_keeps_units_sources_and_zone(
+    session: Session, world: World
+) -> None:
+    """All six merged Fitbit files for one user (the one with weights): the stored chunks
+    give back every point with its unit, source, stream and zone rule; the stored day's
+    steps are the export's own daily total (hourly rows are an alternative, not added)."""
+    if not DATA.is_dir():
+        pytest.skip("needs ../shared/data/digital")
+    user = "6962181067"
+    files = sorted(DATA.glob("*_merged.csv"))
+    assert len(files) == 6
+    obs = read_files(files, user, "America/Chicago")
+    rd.import_observations(
+        session,
+        world.user_a,
+        "treatment",
+        world.pat_a,
+        obs,
+        content_sha256=rd.content_hash(f.read_bytes() for f in files),
+    )
+    for kind in {s.kind for s in obs.series}:
+        back = rd.read_series(
+            session,
+            world.user_a,
+            "treatment",
+            world.pat_a,
+            kind,
+            date(2016, 1, 1),
+            date(2016, 12, 31),
+        )
+        assert sum(len(s) for s in back) == obs.count(kind), kind
+        assert {(s.unit, s.original_unit, s.source, s.timezone, s.stream) for s in back} == {
+            (s.unit, s.original_unit, s.source, s.timezone, s.stream) for s in obs.of_kind(kind)
+        }
+        assert all(s.timezone == "America/Chicago (given)" for s in back)
+    # the export's own numbers, read from the CSV text (not from our reader)
+    row = next(
+        line.split(",")
+        for line in (DATA / "dailyActivity_merged.csv").read_text().splitlines()
+        if line.startswith(f"{user},4/13/16,")
+    )
+    weights = [
+        float(line.split(",")[2])
+        for line in (DATA / "weightLogInfo_merged.csv").read_text().splitlines()
+        if line.startswith(f"{user},4/13/2016")
+    ]
+    table = rd.read_daily(
+        session,
+        world.user_a,
+        "treatment",
+        world.pat_a,
+        first=date(2016, 4, 13),
+        last=date(2016, 4, 13),
+    )
+    assert table.column("steps")[0] == float(row[2])
+    assert weights  # a weight at 11:59:59 PM, so it is that local day's
+    assert table.column("weight_kg")[0] == pytest.approx(sum(weights) / len(weights))

@@ -125,6 +125,10 @@ def test_fitbit_import_is_stored_encrypted_idempotent_and_audited_per_batch(
         content_sha256=rd.content_hash([files[1].read_bytes(), b"x"]),
     )
     assert third.points == sum(len(s) for s in one.series) and third.new_points == 0
+    # merged with what was stored: the days' aggregates are unchanged
+    after = rd.read_daily(session, world.user_a, "treatment", world.pat_a)
+    for col in ("steps", "sleep_min", "hr_mean", "resting_hr"):
+        assert np.allclose(after.column(col), table.column(col), equal_nan=True), col
     with session.begin():
         stored = sum(session.scalars(select(DigitalChunk.points)).all())
     assert stored == total

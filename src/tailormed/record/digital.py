@@ -640,58 +640,66 @@ def import_observations(
 def _store_series(
     op: Operation, patient_id: uuid.UUID, series: Sequence[Series]
 ) -> tuple[int, int, int, int]:
-    """Merge the batch into its chunks and recompute the touched days' aggregates."""
+    """Merge the batch into its chunks and recompute the touched days' aggregates.
+
+    Kind by kind, so only one kind's per-day pieces are in memory at a time; chunks are
+    flushed as they are sealed. A kind with no stored chunk on the touched days is
+    aggregated from the batch itself; one merged with stored points from the merge."""
     session = op.session
-    by_chunk: dict[tuple[str, int], list[Series]] = {}
-    points = 0
-    for s in series:
-        if not len(s):
-            continue
-        points += len(s)
-        for day, part in s.by_day():
-            by_chunk.setdefault((s.kind, day), []).append(part)
-    if not by_chunk:
+    series = [s for s in series if len(s)]
+    if not series:
         return 0, 0, 0, 0
+    wanted = sorted({(s.kind, int(d)) for s in series for d in np.unique(s.local_day()).tolist()})
     existing: dict[tuple[str, int], DigitalChunk] = {}
-    keys = list(by_chunk)
-    for at in range(0, len(keys), 500):
-        wanted = keys[at : at + 500]
+    for at in range(0, len(wanted), 500):
         for found in session.scalars(
             select(DigitalChunk).where(
                 DigitalChunk.patient_id == patient_id,
-                tuple_(DigitalChunk.kind, DigitalChunk.day).in_(wanted),
+                tuple_(DigitalChunk.kind, DigitalChunk.day).in_(wanted[at : at + 500]),
             )
         ):
             existing[(found.kind, found.day)] = found
+    stored_kinds = {kind for kind, _ in existing}
     merged: dict[tuple[str, int], list[Series]] = {}
     new_points = 0
     now = clock.utcnow()
-    for (kind, day), pieces in by_chunk.items():
-        row = existing.get((kind, day))
-        old = decode_chunk(row.body) if row is not None else []
-        combined, fresh = _merge(old, _dedupe_new(pieces))
-        new_points += fresh
-        merged[(kind, day)] = combined
-        body = encode_chunk(kind, combined)
-        n = sum(len(s) for s in combined)
-        if row is None:
-            session.add(
-                DigitalChunk(
-                    id=uuid.uuid4(),
-                    patient_id=patient_id,
-                    kind=kind,
-                    day=day,
-                    points=n,
-                    body=body,
-                    updated_at=now,
+    for kind in sorted({s.kind for s in series}):
+        by_day: dict[int, list[Series]] = {}
+        for s in series:
+            if s.kind == kind:
+                for day, part in s.by_day():
+                    by_day.setdefault(day, []).append(part)
+        for n_done, (day, pieces) in enumerate(sorted(by_day.items()), start=1):
+            row = existing.get((kind, day))
+            old = decode_chunk(row.body) if row is not None else []
+            combined, fresh = _merge(old, _dedupe_new(pieces))
+            new_points += fresh
+            if kind in stored_kinds:
+                merged[(kind, day)] = combined
+            body = encode_chunk(kind, combined)
+            n = sum(len(x) for x in combined)
+            if row is None:
+                session.add(
+                    DigitalChunk(
+                        id=uuid.uuid4(),
+                        patient_id=patient_id,
+                        kind=kind,
+                        day=day,
+                        points=n,
+                        body=body,
+                        updated_at=now,
+                    )
                 )
-            )
-        else:
-            row.body, row.points, row.updated_at = body, n, now
-    session.flush()
-    touched = sorted({day for _, day in by_chunk})
-    _aggregate_days(op, patient_id, touched, merged)
-    return points, new_points, len(touched), len(by_chunk)
+            else:
+                row.body, row.points, row.updated_at = body, n, now
+            if n_done % 32 == 0:
+                session.flush()  # sealed bodies leave memory as they are written
+        del by_day
+        session.flush()
+    touched = sorted({day for _, day in wanted})
+    fresh_series = [s for s in series if s.kind not in stored_kinds]
+    _aggregate_days(op, patient_id, touched, set(wanted), merged, fresh_series)
+    return sum(len(s) for s in series), new_points, len(touched), len(wanted)
 
 
 def _joined(series: Sequence[Series]) -> list[Series]:
@@ -731,21 +739,30 @@ def _aggregate_days(
     op: Operation,
     patient_id: uuid.UUID,
     days: Sequence[int],
+    batch_chunks: set[tuple[str, int]],
     merged: Mapping[tuple[str, int], Sequence[Series]],
+    fresh: Sequence[Series],
 ) -> None:
-    """Recompute ``digital_day`` for ``days`` from every kind's chunk of those days."""
+    """Recompute ``digital_day`` for ``days`` from every kind's points of those days: the
+    batch's own series (kinds new on those days), the merged chunks (kinds stored before)
+    and the stored chunks of kinds the batch did not touch."""
     session = op.session
-    day_set = set(days)
-    series: list[Series] = [s for (_, d), ss in merged.items() if d in day_set for s in ss]
+    series: list[Series] = [*fresh, *(s for ss in merged.values() for s in ss)]
+    others: list[uuid.UUID] = []
     for at in range(0, len(days), 500):
         part = list(days[at : at + 500])
-        for chunk in session.scalars(
-            select(DigitalChunk).where(
+        for cid, kind, day in session.execute(
+            select(DigitalChunk.id, DigitalChunk.kind, DigitalChunk.day).where(
                 DigitalChunk.patient_id == patient_id, DigitalChunk.day.in_(part)
             )
         ):
-            if (chunk.kind, chunk.day) not in merged:
-                series.extend(decode_chunk(chunk.body))
+            if (kind, day) not in batch_chunks:
+                others.append(cid)
+    for at in range(0, len(others), 500):
+        for body in session.scalars(
+            select(DigitalChunk.body).where(DigitalChunk.id.in_(others[at : at + 500]))
+        ):
+            series.extend(decode_chunk(body))
     table = aggregate(_joined(series))
     rows = table.rows()
     existing = {

@@ -476,7 +476,7 @@ def _context(op: Operation, patient_id: uuid.UUID, kb: DigitalKnowledge) -> Pati
 
 
 def _table(op: Operation, patient_id: uuid.UUID, first: int | None, last: int | None) -> DailyTable:
-    query = select(DigitalDay.day, DigitalDay.values).where(DigitalDay.patient_id == patient_id)
+    query = select(DigitalDay.day, DigitalDay.aggregates).where(DigitalDay.patient_id == patient_id)
     if first is not None:
         query = query.where(DigitalDay.day >= first)
     if last is not None:
@@ -487,10 +487,10 @@ def _table(op: Operation, patient_id: uuid.UUID, first: int | None, last: int | 
     cols = {c: np.full(n, np.nan) for c in COLUMNS}
     source = np.full(n, "", dtype="<U8")
     for i, r in enumerate(rows):
-        for c, v in r.values.items():
+        for c, v in r.aggregates.items():
             if c in cols and v is not None:
                 cols[c][i] = float(v)
-        source[i] = r.values.get("resting_hr_source") or ""
+        source[i] = r.aggregates.get("resting_hr_source") or ""
     return DailyTable(days, cols, source)
 
 
@@ -518,24 +518,23 @@ def _evaluate(
     )
     if not alerts:
         return []
-    indexes = {_index(op, a.key, "digital-alert"): a for a in alerts}
-    known = set(
-        op.session.scalars(
-            select(DigitalAlert.key_index).where(
-                DigitalAlert.patient_id == patient_id,
-                DigitalAlert.key_index.in_(list(indexes)),
-            )
+    # compared in plaintext (the key is in the sealed body), so a key rotation that
+    # changes the blind index of new rows never raises an alert twice
+    known = {
+        body.get("key")
+        for body in op.session.scalars(
+            select(DigitalAlert.body).where(DigitalAlert.patient_id == patient_id)
         )
-    )
+    }
     out = []
     now = clock.utcnow()
-    for index, a in indexes.items():
-        if index in known:
+    for a in {a.key: a for a in alerts}.values():
+        if a.key in known:
             continue
         row = DigitalAlert(
             id=uuid.uuid4(),
             patient_id=patient_id,
-            key_index=index,
+            key_index=_index(op, a.key, "digital-alert"),
             severity=a.severity,
             state="open",
             body=a.to_json(),
@@ -577,9 +576,13 @@ def import_observations(
         if device_token_id is not None:
             op.detail = f"via device token {device_token_id}"
         index = _index(op, content_sha256, "digital-import")
+        ring = keyring_for(session.get_bind())
         done = session.scalars(
             select(DigitalImport).where(
-                DigitalImport.patient_id == patient_id, DigitalImport.content_index == index
+                DigitalImport.patient_id == patient_id,
+                DigitalImport.content_index.in_(
+                    ring.blind_indexes(content_sha256, domain="digital-import")
+                ),
             )
         ).first()
         if done is not None:
@@ -782,11 +785,11 @@ def _aggregate_days(
         if row is None:
             session.add(
                 DigitalDay(
-                    id=uuid.uuid4(), patient_id=patient_id, day=d, values=values, updated_at=now
+                    id=uuid.uuid4(), patient_id=patient_id, day=d, aggregates=values, updated_at=now
                 )
             )
         else:
-            row.values, row.updated_at = values, now
+            row.aggregates, row.updated_at = values, now
     session.flush()
 
 
@@ -1004,13 +1007,11 @@ def _store_response(
     kb: DigitalKnowledge,
 ) -> ProResponse | None:
     index = _index(op, response.key, "pro-response")
-    exists = op.session.scalars(
-        select(ProResponse.id).where(
-            ProResponse.patient_id == patient_id, ProResponse.key_index == index
-        )
-    ).first()
-    if exists is not None:
-        return None
+    stored = op.session.scalars(
+        select(ProResponse.scores).where(ProResponse.patient_id == patient_id)
+    )
+    if any(s.get("key") == response.key for scores in stored for s in scores):
+        return None  # compared in plaintext: stable across key rotations
     scores = score(response, kb)
     authored = _authored(response)
     row = ProResponse(

@@ -123,7 +123,9 @@ def _digital(session: Session, pid: uuid.UUID) -> dict[str, Any]:
     and import batches (the points themselves stay in their chunks: millions of them)."""
     days = _rows(session, DigitalDay, pid, DigitalDay.day)
     return {
-        "daily": [{"date": (EPOCH + timedelta(days=d.day)).isoformat(), **d.values} for d in days],
+        "daily": [
+            {"date": (EPOCH + timedelta(days=d.day)).isoformat(), **d.aggregates} for d in days
+        ],
         "questionnaire_responses": [
             {"id": str(r.id), "resource": r.resource, "scores": r.scores}
             for r in _rows(session, ProResponse, pid, ProResponse.authored_at)

@@ -373,7 +373,7 @@ class DigitalDay(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     patient_id: Mapped[uuid.UUID] = _patient_fk()
     day: Mapped[int] = mapped_column(Integer)
-    values: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
+    aggregates: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
 
 

@@ -68,7 +68,7 @@ def upgrade() -> None:
         _id(),
         *_patient("digital_day"),
         sa.Column("day", sa.Integer(), nullable=False),
-        sa.Column("values", sa.LargeBinary(), nullable=False),
+        sa.Column("aggregates", sa.LargeBinary(), nullable=False),
         _ts("updated_at"),
         sa.UniqueConstraint("patient_id", "day", name="uq_digital_day_patient_id"),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from tailormed.digital.run import summarize
-from tailormed.digital.section_html import render_section
 from tailormed.digital.sections import section
 from tailormed.findings import section_from_json, section_to_json
 from tailormed.pipeline import example_path
@@ -35,5 +34,3 @@ def test_bundled_month_and_phq9_series_make_a_section(tmp_path: Path) -> None:
     assert all(f.alt and f.svg.lstrip().startswith("<svg") for f in sec.figures)
     assert any("988" in line for line in sec.limitations)
     assert section_from_json(section_to_json(sec)) == sec
-    html = render_section(sec)
-    assert "<script" not in html and "PHQ-9 item 9" in html and "data:image/svg+xml" in html

@@ -86,12 +86,12 @@ def test_phq9_item9_shows_crisis_help_and_alerts_the_clinician(svc: Svc) -> None
         "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
         "context": {"userId": "Practitioner/1", "patientId": "MRN-A1"},
     }
-    r = svc.post("/cds-services/tailormed-digital-patient-view", svc.clin_a, json=hook)
+    r = svc.post("/cds-services/tailormed-patient-view", svc.clin_a, json=hook)
     assert r.status_code == 200, r.text
-    [card] = r.json()["cards"]
+    [card] = r.json()["cards"]  # the PHQ-9 score itself (minimal) is not actionable
     assert card["indicator"] == "critical" and "PHQ-9 item 9" in card["summary"]
     assert "Assess suicide risk" in card["detail"]
-    r = svc.post("/cds-services/tailormed-digital-patient-view", svc.clin_b, json=hook)
+    r = svc.post("/cds-services/tailormed-patient-view", svc.clin_b, json=hook)
     assert r.status_code == 200 and r.json()["cards"] == []
     ack = f"/api/v1/patients/{svc.pat_a}/alerts/{alert['id']}/acknowledge"
     assert svc.post(ack, svc.user_a, json={}).status_code == 403
@@ -99,7 +99,7 @@ def test_phq9_item9_shows_crisis_help_and_alerts_the_clinician(svc: Svc) -> None
     done = svc.post(ack, svc.clin_a, json={"note": "phoned"})
     assert done.status_code == 200 and done.json()["state"] == "acknowledged"
     assert svc.get(f"/api/v1/patients/{svc.pat_a}/alerts?open_only=true", svc.clin_a).json() == []
-    r = svc.post("/cds-services/tailormed-digital-patient-view", svc.clin_a, json=hook)
-    assert r.json()["cards"] == []
+    r = svc.post("/cds-services/tailormed-patient-view", svc.clin_a, json=hook)
+    assert r.json()["cards"] == []  # acknowledged: no longer a card
     assert svc.post("/api/v1/alerts/escalate", svc.clin_a).status_code == 403
     assert svc.post("/api/v1/alerts/escalate", svc.admin).status_code == 200

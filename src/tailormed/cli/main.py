@@ -83,7 +83,11 @@ def demo(
         "tailormed-demo"
     ),
 ) -> None:
-    """The quick-start job: the bundled example patient through every stage."""
+    """The quick-start job: the bundled example patient through every stage.
+
+    Digital health joins the same report: one consenting Fitbit user's bundled month and
+    synthetic PHQ-9/GAD-7 answers, with a made-up sertraline start (the CYP2C19/CYP2D6
+    results are the example patient's own)."""
     from tailormed.pipeline import example_path
 
     kb.info_cmd()
@@ -94,54 +98,18 @@ def demo(
         outside=example_path("example-outside.tsv"),
         meds=example_path("example-meds.txt"),
         factors=example_path("example-factors.json"),
+        observations=[
+            *(
+                example_path(f"example-fitbit-{name}.csv")
+                for name in ("dailyActivity", "sleepDay", "hourlySteps")
+            ),
+            example_path("example-phq9-series.json"),
+        ],
+        observation_source_id="8378563200",
+        observation_timezone="America/Chicago",
+        medication_start=["sertraline=2016-04-15"],
     )
-    console.rule("Digital health: a Fitbit month and PHQ-9 answers")
-    digital_demo(out)
     console.print(f"Open [bold]{out}/Sample_2/report.html[/] in a browser to read the report.")
-    console.print(
-        f"The digital-health section: [bold]{out}/digital/report.html[/] "
-        f"(its Section JSON: {out}/digital/section.json)."
-    )
-
-
-def digital_demo(out: Path) -> None:
-    """One consenting Fitbit user's month (bundled) and synthetic PHQ-9/GAD-7 answers, with
-    a made-up sertraline start and the example patient's CYP2C19 result (from the run)."""
-    import json
-
-    from tailormed.digital.run import summarize, write
-    from tailormed.pipeline import example_path
-
-    phenotypes: list[tuple[str, str]] = []
-    report_json = out / "Sample_2" / "report.json"
-    if report_json.is_file():
-        data = json.loads(report_json.read_text(encoding="utf-8"))
-        for p in data.get("genes") or []:
-            if (
-                isinstance(p, dict)
-                and p.get("gene") in ("CYP2C19", "CYP2D6")
-                and p.get("phenotype")
-            ):
-                phenotypes.append((str(p["gene"]), str(p["phenotype"])))
-    files = [
-        example_path(f"example-fitbit-{name}.csv")
-        for name in ("dailyActivity", "sleepDay", "hourlySteps")
-    ]
-    summary = summarize(
-        [*files, example_path("example-phq9-series.json")],
-        patient="Sample_2",
-        source_id="8378563200",
-        timezone="America/Chicago",
-        medications=[("sertraline", "2016-04-15")],
-        phenotypes=phenotypes,
-    )
-    written = write(summary, out / "digital")
-    console.print(
-        f"{written['days']} days, {len(summary.scores)} questionnaire scores, "
-        f"{written['alerts']} alert(s): "
-        + ", ".join(f"{a.rule_id} ({a.day})" for a in summary.alerts),
-        highlight=False,
-    )
 
 
 if __name__ == "__main__":  # pragma: no cover

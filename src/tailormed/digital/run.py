@@ -1,6 +1,6 @@
 """The digital-health core end to end (what ``tailormed digital summarize`` runs):
 read → aggregate → score → evaluate the care rules → findings, TSV, JSON, charts and the
-report section (``section.json``, the shared Section JSON, and ``report.html``)."""
+report section (``section.json``, the shared Section JSON)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from tailormed.digital.models import Observations
 from tailormed.digital.pro import Score
 from tailormed.digital.read import read_files
 from tailormed.digital.rules import Alert, Engine
-from tailormed.digital.section_html import render_section
 from tailormed.digital.sections import section
 from tailormed.errors import InputError
 from tailormed.findings import findings_to_json, section_to_json
@@ -159,5 +158,4 @@ def write(summary: Summary, out: Path) -> dict[str, Any]:
     (out / "section.json").write_text(
         json.dumps(section_to_json(part), indent=2) + "\n", encoding="utf-8"
     )
-    (out / "report.html").write_text(render_section(part), encoding="utf-8")
     return {"days": len(rows), "alerts": len(summary.alerts), "charts": sorted(charts)}

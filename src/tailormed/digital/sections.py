@@ -5,6 +5,8 @@ patient context): the findings of :func:`tailormed.digital.findings.to_findings`
 of questionnaire scores (both audiences), a table of weekly means (clinician), a table of
 alerts with their state when they come from the record (clinician), and the trend charts
 of :func:`tailormed.digital.charts.patient_charts` as figures with a text alternative.
+The pipeline's adapter (``tailormed run --observations``) is
+:func:`tailormed.pipeline.digital.adapter`.
 """
 
 from __future__ import annotations

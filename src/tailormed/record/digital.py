@@ -546,6 +546,24 @@ def _evaluate(
     return sorted((alert_view(r) for r in out), key=lambda v: (SEVERITY_ORDER[v.severity], v.day))
 
 
+def _sync_findings(op: Operation, patient_id: uuid.UUID, kb: DigitalKnowledge) -> None:
+    """Keep the record's shared findings of domain ``digital`` in step: one per *open*
+    alert and one per questionnaire's latest score (:func:`tailormed.digital.findings.
+    to_findings`), so the report, the patient page and the CDS ``patient-view`` providers
+    show them like every domain's; an acknowledged alert leaves them."""
+    from tailormed.digital.findings import to_findings
+    from tailormed.record.documents import write_findings
+
+    rows = op.session.scalars(
+        select(DigitalAlert)
+        .where(DigitalAlert.patient_id == patient_id, DigitalAlert.state != "acknowledged")
+        .order_by(DigitalAlert.created_at)
+    ).all()
+    alerts = [alert_from_json(r.body) for r in rows]
+    findings = to_findings(alerts, _scores(op, patient_id), str(patient_id), kb.version)
+    write_findings(op, patient_id, "digital", findings)
+
+
 # ------------------------------------------------------------------ import
 def _lock_patient(op: Operation, patient_id: uuid.UUID) -> None:
     """Serialise writers of one patient's digital record (PostgreSQL: the patient row
@@ -593,6 +611,8 @@ def import_observations(
         responses = [r for r in observations.responses if isinstance(r, Response)]
         stored = sum(_store_response(op, patient_id, r, None, kb) is not None for r in responses)
         alerts = _evaluate(op, patient_id, kb, None)
+        if alerts or stored:
+            _sync_findings(op, patient_id, kb)
         batch = DigitalImport(
             id=uuid.uuid4(),
             patient_id=patient_id,
@@ -920,6 +940,7 @@ def acknowledge_alert(
         row.acknowledged_at = clock.utcnow()
         row.note = (note or "").strip()[:2000] or None
         session.flush()
+        _sync_findings(op, patient_id, DigitalKnowledge.load())
         op.detail = f"acknowledged ({row.severity})"
         return alert_view(row)
 
@@ -937,8 +958,10 @@ def check_rules(
     (overdue questionnaires, the 8-week response check) need a date. New alerts only."""
     kb = kb or DigitalKnowledge.load()
     with operation(session, actor, purpose, "create", "digital_alert") as op:
-        op.clinical_access(patient_id)
+        op.clinical_access(patient_id, write=True)
         alerts = _evaluate(op, patient_id, kb, as_of or clock.utcnow().date())
+        if alerts:
+            _sync_findings(op, patient_id, kb)
         op.detail = f"rules checked, {len(alerts)} new alerts"
         return alerts
 
@@ -1072,6 +1095,7 @@ def submit_questionnaire(
             return QuestionnaireResult(uuid.UUID(int=0), scores, (), crisis, duplicate=True)
         op.entity_id = str(row.id)
         alerts = _evaluate(op, patient_id, kb, None)
+        _sync_findings(op, patient_id, kb)
         op.detail = f"{len(alerts)} alerts" + ("; crisis resources shown" if crisis else "")
         return QuestionnaireResult(row.id, scores, tuple(alerts), crisis)
 

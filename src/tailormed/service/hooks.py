@@ -1,4 +1,9 @@
-"""CDS Hooks 2.0: discovery, the ``order-select`` / ``order-sign`` services and feedback.
+"""CDS Hooks 2.0: discovery, the ``order-select`` / ``order-sign`` / ``patient-view``
+services and feedback.
+
+The clinical domains add their cards through :mod:`.cds_providers` (cardiovascular statin
+advice on a statin order, stored findings that call for action on ``patient-view``...):
+after the pharmacogenomic cards, every provider registered for the hook is asked.
 
 * ``GET /cds-services``: the two services, each with the prefetch templates
   ``pgxGenotypes`` (the patient's Genotype observations, LOINC 84413-4) and
@@ -53,7 +58,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 from tailormed.errors import InputError
 from tailormed.record import NotFoundError
 from tailormed.record.access import operation
-from tailormed.service import cds_digital, cds_patient
+from tailormed.service import cds_patient
 from tailormed.service.auth import (
     Caller,
     SessionDep,
@@ -61,13 +66,21 @@ from tailormed.service.auth import (
     cds_caller,
     require_cds_clinician,
 )
-from tailormed.service.cds import OVERRIDE_REASON_SYSTEM, Action, Card, cards, draft_orders
+from tailormed.service.cds import (
+    OVERRIDE_REASON_SYSTEM,
+    Action,
+    Card,
+    cards,
+    draft_orders,
+    drugs_of,
+)
 from tailormed.service.cds_patient import (
     GENOTYPE_QUERY,
     MEDICATION_QUERY,
     PREFETCH_GENOTYPES,
     PREFETCH_MEDICATIONS,
 )
+from tailormed.service.cds_providers import provider_cards
 
 router = APIRouter(tags=["CDS Hooks"])
 
@@ -81,6 +94,13 @@ USAGE = (
     "may not read (no consent, unknown or deleted) gets the same 'no result available to "
     "you' info cards whatever the reason. Override reasons use the code system "
     f"{OVERRIDE_REASON_SYSTEM}."
+)
+VIEW_USAGE = (
+    "Authenticate with the bearer token of a Tailormed clinician account (or a registered "
+    "EHR's signed JWT). context.patientId is the patient's external id (MRN) in Tailormed, "
+    "or a Tailormed record id. The patient must have consented to that account or its "
+    "organisation (scope all or reports); otherwise, and for an unknown or deleted patient "
+    "alike, the answer has no cards."
 )
 COMMON = (
     " Cards come from the same interpretation as Tailormed's reports: the patient's stored "
@@ -131,18 +151,15 @@ SERVICES: dict[str, Service] = {
         ),
         Service(
             hook="patient-view",
-            id=cds_digital.SERVICE_ID,
-            title="Digital-health alerts (patient view)",
+            id="tailormed-patient-view",
+            title="Tailormed findings (patient view)",
             description=(
-                "Open alerts of Tailormed's digital care rules (PHQ-9 item 9, no response to "
-                "an antidepressant at 8 weeks, heart-rate rise, activity drop...) as cards "
-                "when the chart is opened."
+                "When a patient's chart opens: the stored clinical findings that call for "
+                "action (cardiovascular risk and statin advice, oncology, rare disease, "
+                "digital health), each with its evidence and sources, as in the report."
             ),
             prefetch={},
-            usageRequirements=(
-                "context.patientId is the patient's external id (MRN) in Tailormed or a "
-                "record id; the account needs a treatment consent of scope all."
-            ),
+            usageRequirements=VIEW_USAGE,
         ),
     )
 }
@@ -178,13 +195,22 @@ class OrderContext(BaseModel):
     draftOrders: DraftOrders
 
 
+class PatientViewContext(BaseModel):
+    """The ``patient-view`` context."""
+
+    model_config = ConfigDict(extra="allow")
+    userId: str = Field(min_length=1, max_length=256)
+    patientId: str = Field(min_length=1, max_length=256)
+    encounterId: str | None = Field(default=None, max_length=256)
+
+
 class HookRequest(BaseModel):
     model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
     hook: str = Field(min_length=1, max_length=100)
     hookInstance: uuid.UUID
     fhirServer: HttpUrl | None = None
     fhirAuthorization: FhirAuthorization | None = Field(default=None, repr=False)
-    context: OrderContext
+    context: OrderContext | PatientViewContext
     prefetch: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -248,40 +274,6 @@ def discovery(_caller: CdsCallerDep) -> Discovery:
     return Discovery(services=list(SERVICES.values()))
 
 
-class PatientViewContext(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    userId: str = Field(min_length=1, max_length=256)
-    patientId: str = Field(min_length=1, max_length=256)
-    encounterId: str | None = Field(default=None, max_length=256)
-
-
-class PatientViewRequest(BaseModel):
-    model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
-    hook: Literal["patient-view"]
-    hookInstance: uuid.UUID
-    fhirServer: HttpUrl | None = None
-    fhirAuthorization: FhirAuthorization | None = Field(default=None, repr=False)
-    context: PatientViewContext
-    prefetch: dict[str, Any] | None = None
-
-
-# Registered before the generic route below, which would otherwise match it.
-@router.post(
-    "/cds-services/" + cds_digital.SERVICE_ID,
-    response_model=HookResponse,
-    response_model_exclude_none=True,
-)
-def patient_view(
-    request: PatientViewRequest, caller: ClinicianDep, session: SessionDep, state: StateDep
-) -> HookResponse:
-    """Cards for the patient's open digital-health alerts (``patient-view``)."""
-    return HookResponse(
-        cards=cds_digital.patient_view_cards(
-            session, caller, request.context.patientId, state.settings.public_url
-        )
-    )
-
-
 @router.post(
     "/cds-services/{service_id}",
     response_model=HookResponse,
@@ -294,13 +286,19 @@ def call_service(
     session: SessionDep,
     state: StateDep,
 ) -> HookResponse:
-    """Cards for the draft medication orders of an ``order-select`` / ``order-sign`` call."""
+    """Cards for the draft medication orders of an ``order-select`` / ``order-sign`` call,
+    or the patient's findings that call for action on ``patient-view``."""
     service = _service(service_id)
     if request.hook != service.hook:
         raise InputError(f"service {service.id} answers hook {service.hook}, not {request.hook}")
+    patient_ref = request.context.patientId
+    if service.hook == "patient-view":
+        found = provider_cards(session, caller, "patient-view", patient_ref, (), state.kb, None)
+        return HookResponse(cards=found)
+    if not isinstance(request.context, OrderContext):
+        raise InputError(f"{service.hook} needs context.draftOrders")
     if service.hook == "order-select" and request.context.selections is None:
         raise InputError("order-select needs context.selections")
-    patient_ref = request.context.patientId
     genotypes = cds_patient.prefetched_genotypes(request.prefetch, patient_ref)
     ehr_medications = cds_patient.prefetched_medications(request.prefetch, patient_ref)
     if genotypes is not None:
@@ -313,7 +311,20 @@ def call_service(
     interpretation, patient = cds_patient.interpret(
         inputs, patient_ref, draft_orders(context), ehr_medications, state.kb
     )
-    return HookResponse(cards=cards(context, interpretation, state.kb, patient))
+    pgx = cards(context, interpretation, state.kb, patient)
+    selections = request.context.selections
+    drugs = sorted(
+        {
+            name
+            for order in draft_orders(context)
+            if selections is None or order.resource_id in selections
+            for name in drugs_of(order, state.kb)
+        }
+    )
+    more = provider_cards(
+        session, caller, service.hook, patient_ref, drugs, state.kb, interpretation
+    )
+    return HookResponse(cards=pgx + more)
 
 
 @router.post("/cds-services/{service_id}/feedback", response_model=FeedbackResponse)

@@ -12,7 +12,7 @@ responses, alerts, device tokens; medication start dates.
 * ``medication.started_on``: the day the patient started the medicine.
 
 Revision ID: 0007_digital
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_digital"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -62,7 +62,7 @@ def test_device_posts_with_a_patient_granted_token(svc: Svc) -> None:
 
 def test_phq9_item9_shows_crisis_help_and_alerts_the_clinician(svc: Svc) -> None:
     svc.grant(svc.user_a, svc.pat_a, grantee_user_id=str(svc.clin_a_id))
-    q = svc.client.get("/api/v1/questionnaires/PHQ-9").json()
+    q = svc.get("/api/v1/questionnaires/PHQ-9", svc.user_a).json()
     assert q["resourceType"] == "Questionnaire" and q["code"][0]["code"] == "44249-1"
     resource = rd.new_questionnaire_response("PHQ-9", {n: 0 for n in range(1, 9)} | {9: 2})
     r = svc.post(f"/api/v1/patients/{svc.pat_a}/questionnaire-responses", svc.user_a, json=resource)

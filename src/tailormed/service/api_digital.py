@@ -8,7 +8,7 @@
 * ``POST /patients/{id}/observations`` — the same for a signed-in user (the patient, or a
   clinician with a treatment consent of scope ``all``).
 * ``GET/POST /patients/{id}/device-tokens``, ``POST .../device-tokens/{tid}/revoke``.
-* ``GET /questionnaires/{PHQ-9|PHQ-2|GAD-7}`` — the FHIR Questionnaire (no login).
+* ``GET /questionnaires/{PHQ-9|PHQ-2|GAD-7}`` — the FHIR Questionnaire (any signed-in user).
 * ``POST /patients/{id}/questionnaire-responses`` — a FHIR QuestionnaireResponse, scored;
   the answer says whether to show crisis resources (PHQ-9 item 9 above 0) and which
   alerts it raised.
@@ -246,8 +246,9 @@ def revoke_device_token(
 
 
 @router.get("/questionnaires/{instrument}", tags=["digital"])
-def get_questionnaire(instrument: str) -> dict[str, Any]:
-    """The FHIR R4 Questionnaire of PHQ-9, PHQ-2 or GAD-7 (LOINC-coded items)."""
+def get_questionnaire(instrument: str, _caller: CallerDep) -> dict[str, Any]:
+    """The FHIR R4 Questionnaire of PHQ-9, PHQ-2 or GAD-7 (LOINC-coded items; any
+    signed-in user, like every API route)."""
     kb = DigitalKnowledge.load()
     if instrument not in kb.instruments:
         raise InputError(f"unknown questionnaire {instrument!r} (PHQ-9, PHQ-2, GAD-7)")

@@ -137,6 +137,13 @@ class OncologyKnowledge:
         index = self._cache["resistance"]
         return list(index.get((gene, short or ""), ()))
 
+    def civic_evidence(self, eid: str) -> Mapping[str, Any] | None:
+        """The compiled CIViC evidence item ``EID...`` (None when the bundle lacks it)."""
+        if "evidence-by-id" not in self._cache:
+            self._cache["evidence-by-id"] = {e["id"]: e for e in self.payload["civic"]["evidence"]}
+        found: Mapping[str, Any] | None = self._cache["evidence-by-id"].get(eid)
+        return found
+
     def disease_name(self, key: str) -> str:
         names: Mapping[str, str] = self.payload["civic"]["disease_names"]
         return names.get(key, key.removeprefix("name:"))

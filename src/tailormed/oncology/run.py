@@ -16,6 +16,7 @@ from pathlib import Path
 from tailormed.errors import InputError
 from tailormed.findings import findings_to_json
 from tailormed.knowledge.oncology_kb import OncologyKnowledge
+from tailormed.oncology.charts import vaf_chart
 from tailormed.oncology.ctdna import Rules, classify_series
 from tailormed.oncology.findings import ctdna_findings, to_findings
 from tailormed.oncology.models import PatientCtdna, TumorReport
@@ -23,7 +24,6 @@ from tailormed.oncology.output import ctdna_model, tumor_model, write_json
 from tailormed.oncology.pgx import germline_pgx
 from tailormed.oncology.read import read_fusions, read_somatic
 from tailormed.oncology.read_ctdna import parse_date, read_series
-from tailormed.oncology.svg import chart
 from tailormed.oncology.tumor import profile_tumour
 
 
@@ -110,7 +110,7 @@ def run_ctdna(
         (out / "charts").mkdir(parents=True, exist_ok=True)
         for p in patients:
             name = f"charts/{_safe(p.patient)}.svg"
-            (out / name).write_text(chart(p), encoding="utf-8")
+            (out / name).write_text(vaf_chart(p), encoding="utf-8")
             files[p.patient] = name
     effective = {k: dict(v) for k, v in rules_data.items()}
     effective["molecular_response"]["min_fall_fraction"] = rules.min_fall_fraction

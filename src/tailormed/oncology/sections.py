@@ -1,0 +1,321 @@
+"""Oncology report parts as shared :class:`~tailormed.findings.Section` objects (pure functions).
+
+:func:`tumor_section` turns one :class:`TumorReport` into the tumour-profile section:
+its findings (:func:`~tailormed.oncology.findings.to_findings`) and the tables a tumour
+board reads — therapy options with the patient's germline PGx beside each, the somatic
+variants with their tier and how the evidence matched, the immunotherapy biomarkers, and
+the cell-therapy eligibility checks (checks, never recommendations).
+
+:func:`ctdna_section` turns one patient's :class:`PatientCtdna` into the ctDNA section:
+the status finding, a table per draw, the events with their rule's citation, and the
+VAF-over-time chart (SVG from :mod:`tailormed.charts`).
+
+The report, web UI and record render these generically; they never import this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tailormed.findings import Figure, Section, Table
+from tailormed.oncology.charts import chart_alt, vaf_chart
+from tailormed.oncology.findings import ctdna_findings, to_findings
+from tailormed.oncology.models import (
+    EvidenceItem,
+    PatientCtdna,
+    PgxResult,
+    TumorReport,
+    VariantReport,
+)
+from tailormed.oncology.output import MEAN_VAF_RULE, TIER_MAPPING
+
+NOT_A_RECOMMENDATION = (
+    "Eligibility checks for marker-restricted cell and gene therapies: whether the marker "
+    "the label requires is in the record. They are not recommendations; the other label "
+    "requirements are checked by the treating team."
+)
+
+
+def _percent(value: float | None) -> str | None:
+    return None if value is None else f"{value:.1%}"
+
+
+def pgx_text(results: Sequence[PgxResult]) -> str:
+    """The germline PGx beside a therapy, one clause per PGx-linked component.
+
+    >>> pgx_text(())
+    'no PGx link'
+    """
+    if not results:
+        return "no PGx link"
+    parts = []
+    for p in results:
+        phenos = "; ".join(f"{g} {ph}" for g, ph in p.phenotypes)
+        text = f"{p.drug}: {'/'.join(p.genes)} {p.status}"
+        if phenos:
+            text += f" ({phenos})"
+        if p.status in ("not tested", "no guideline") and p.note:
+            text += f" - {p.note}"
+        parts.append(text)
+    return " | ".join(parts)
+
+
+def pgx_dose(results: Sequence[PgxResult]) -> str | None:
+    """The computed dose or, failing one, the guideline's advice (first sentence of each)."""
+    doses = [f"{p.drug}: {p.dose}" for p in results if p.dose]
+    if doses:
+        return " | ".join(doses)
+    advice = [
+        f"{p.drug}: {p.recommendations[0]}"
+        for p in results
+        if p.recommendations and p.status in ("actionable", "label warning")
+    ]
+    return " | ".join(advice) or None
+
+
+def evidence_match(best: EvidenceItem | None) -> str:
+    """How the strongest evidence item matched: variant level, then disease level."""
+    if best is None:
+        return "no evidence"
+    variant = {
+        "exact": "exact variant",
+        "codon": "same codon",
+        "exon": "same exon",
+        "truncating": "truncating in gene",
+        "gene": "gene-level",
+        "fusion": "fusion",
+        "biomarker": "biomarker",
+    }[best.variant_match]
+    disease = {
+        "exact": "this tumour type",
+        "parent": f"parent type {best.matched_oncotree}",
+        "pan-cancer": "pan-cancer",
+        "other": "other tumour type",
+    }[best.disease_match]
+    return f"{variant}; {disease}"
+
+
+def _best(v: VariantReport) -> EvidenceItem | None:
+    supporting = [e for e in v.evidence if e.direction == "Supports"]
+    return (supporting or list(v.evidence) or [None])[0]
+
+
+def tumor_tables(report: TumorReport) -> tuple[Table, ...]:
+    therapies = Table(
+        title="Therapy options",
+        columns=(
+            "drug",
+            "response",
+            "best level",
+            "tier",
+            "variants",
+            "label",
+            "FDA approval",
+            "germline PGx",
+            "PGx dose / advice",
+            "evidence",
+        ),
+        rows=tuple(
+            (
+                t.drug,
+                t.response,
+                t.best_level,
+                t.tier,
+                ", ".join(t.variants),
+                "on-label (this tumour type)" if t.on_label else "off-label (other types)",
+                ", ".join(t.regulatory) or None,
+                pgx_text(t.pgx),
+                pgx_dose(t.pgx),
+                ", ".join(t.evidence[:6])
+                + (f" +{len(t.evidence) - 6}" if len(t.evidence) > 6 else ""),
+            )
+            for t in report.therapies
+        ),
+        caption=(
+            f"AMP/ASCO/CAP levels from CIViC {report.civic_release} and verified FDA approvals; "
+            "germline PGx from germline data only (never the tumour). Options for a tumour "
+            "board, not prescriptions."
+        ),
+    )
+    variants = Table(
+        title="Somatic variants",
+        columns=(
+            "gene",
+            "protein",
+            "protein (short)",
+            "cDNA",
+            "consequence",
+            "VAF",
+            "depth",
+            "tier",
+            "AMP level",
+            "evidence match",
+            "transcript",
+        ),
+        rows=tuple(
+            (
+                v.call.gene,
+                v.call.hgvs_p,
+                v.call.hgvs_p_short,
+                v.call.hgvs_c,
+                v.call.consequence,
+                _percent(v.call.vaf),
+                v.call.depth,
+                v.tier,
+                v.amp_level,
+                evidence_match(_best(v)),
+                v.call.transcript,
+            )
+            for v in report.variants
+        ),
+        caption=TIER_MAPPING,
+    )
+    biomarkers = Table(
+        title="Immunotherapy biomarkers",
+        columns=("biomarker", "value", "status", "source"),
+        rows=tuple((b.name, b.value, b.status, b.source) for b in report.biomarkers),
+    )
+    tables = [therapies, variants, biomarkers]
+    if report.eligibility:
+        tables.append(
+            Table(
+                title="Cell-therapy eligibility checks",
+                columns=(
+                    "therapy",
+                    "requirement",
+                    "patient HLA-A",
+                    "result",
+                    "other requirements",
+                    "label",
+                    "verified by",
+                ),
+                rows=tuple(
+                    (
+                        e.drug,
+                        e.requirement,
+                        " / ".join(e.hla_a) or "not typed",
+                        e.result,
+                        e.other_requirements,
+                        e.label,
+                        e.verified_by,
+                    )
+                    for e in report.eligibility
+                ),
+                caption=NOT_A_RECOMMENDATION,
+            )
+        )
+    return tuple(tables)
+
+
+def tumor_section(report: TumorReport) -> Section:
+    """The tumour-profile section of one report."""
+    knowledge = {
+        "oncology": report.knowledge_version,
+        "civic": report.civic_release,
+        "oncotree": report.oncotree_version,
+    }
+    if report.pgx_version:
+        knowledge["pgx"] = report.pgx_version
+    skipped = ", ".join(f"{n} {reason}" for reason, n in report.skipped)
+    limitations = list(report.limitations)
+    if skipped:
+        limitations.append(f"Calls not reported: {skipped}.")
+    return Section(
+        domain="oncology",
+        title=f"Tumour profile: {report.tumour_name} ({report.tumour_type})",
+        subject=report.sample,
+        findings=tuple(to_findings(report)),
+        tables=tumor_tables(report),
+        limitations=tuple(limitations),
+        knowledge=knowledge,
+    )
+
+
+def ctdna_section(patient: PatientCtdna, knowledge_version: str) -> Section:
+    """The ctDNA monitoring section of one patient."""
+    draws = Table(
+        title="ctDNA draws",
+        columns=(
+            "date",
+            "therapy",
+            "tested",
+            "detected",
+            "mean VAF",
+            "max VAF",
+            "vs baseline",
+            "variants",
+        ),
+        rows=tuple(
+            (
+                d.date + (" (baseline)" if d.date == patient.baseline else ""),
+                d.therapy,
+                d.tested,
+                d.detected,
+                f"≤ {d.mean_vaf:.2%}" if d.detected < d.tested else f"{d.mean_vaf:.2%}",
+                f"{d.max_vaf:.2%}",
+                None if d.fold_from_baseline is None else f"{d.fold_from_baseline:.2f}x",
+                "; ".join(
+                    f"{s.variant} {s.vaf:.2%}"
+                    if s.detected and s.vaf is not None
+                    else f"{s.variant} not detected"
+                    + (f" (< {s.lod:.2%})" if s.lod is not None else "")
+                    for s in d.states
+                ),
+            )
+            for d in patient.draws
+        ),
+        caption=f"Mean VAF: {MEAN_VAF_RULE}.",
+        audience="clinician",
+    )
+    events = Table(
+        title="ctDNA events",
+        columns=("date", "event", "variant", "detail", "rule source"),
+        rows=tuple(
+            (
+                e.date,
+                e.kind,
+                e.variant,
+                e.detail
+                + (
+                    f" (resistance: {'; '.join(e.resistance_sources)})"
+                    if e.resistance_sources
+                    else ""
+                ),
+                e.citation,
+            )
+            for e in patient.events
+        ),
+        caption="Rules are data (thresholds configurable), each with its citation.",
+    )
+    tables = (draws, events) if patient.events else (draws,)
+    figures: tuple[Figure, ...] = ()
+    if patient.draws:
+        figures = (
+            Figure(
+                title=f"ctDNA VAF over time ({patient.patient})",
+                svg=vaf_chart(patient),
+                alt=chart_alt(patient),
+                audience="both",
+            ),
+        )
+    return Section(
+        domain="oncology",
+        title=f"ctDNA monitoring: {patient.status}",
+        subject=patient.patient,
+        findings=tuple(ctdna_findings([patient], knowledge_version)),
+        tables=tables,
+        figures=figures,
+        limitations=(*patient.notes, f"Mean VAF: {MEAN_VAF_RULE}."),
+        knowledge={"oncology": knowledge_version},
+    )
+
+
+def sections(
+    tumor: TumorReport | None,
+    ctdna: Sequence[PatientCtdna],
+    knowledge_version: str,
+) -> list[Section]:
+    """Every oncology section for what was given (tumour first, then each patient's ctDNA)."""
+    out = [tumor_section(tumor)] if tumor is not None else []
+    out += [ctdna_section(p, knowledge_version) for p in ctdna]
+    return out

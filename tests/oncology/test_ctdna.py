@@ -14,10 +14,10 @@ import pytest
 
 from tailormed.errors import InputError
 from tailormed.knowledge.oncology_kb import OncologyKnowledge
+from tailormed.oncology.charts import vaf_chart
 from tailormed.oncology.ctdna import Rules, classify_series
 from tailormed.oncology.models import PatientCtdna
 from tailormed.oncology.read_ctdna import read_series
-from tailormed.oncology.charts import vaf_chart
 from tests.oncology.fixtures import L858R, T790M, TP53_R273H, write_vep
 from tests.oncology.series import HEADER, write_series
 

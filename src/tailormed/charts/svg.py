@@ -15,7 +15,7 @@ measurement. Depends on nothing else of Tailormed.
 True
 >>> svg = time_chart("VAF", "VAF", [Line("EGFR T790M", [(0, 0.001), (30, 0.04)], hollow={0})],
 ...                  x_label=str, y_format=lambda v: f"{v:.1%}")
->>> 'fill="white"' in svg and "stroke-dasharray" in svg and "4.0%" in svg
+>>> 'fill="white"' in svg and "stroke-dasharray" in svg and "5.0%" in svg
 True
 """
 

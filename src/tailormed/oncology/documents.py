@@ -47,7 +47,9 @@ from tailormed.oncology.output import TumorOut
 
 TUMOR_KIND = "oncology.tumor"
 CTDNA_KIND = "oncology.ctdna"
-CTDNA_SERIES_SCHEMA = "tailormed.oncology.ctdna-series/1"
+CTDNA_SERIES_SCHEMA: Literal["tailormed.oncology.ctdna-series/1"] = (
+    "tailormed.oncology.ctdna-series/1"
+)
 
 TumorDocument = TumorOut  # the tumor.json contract is the document body
 
@@ -257,7 +259,7 @@ def report_from_document(doc: TumorDocument) -> TumorReport:
                 alt=v.alt,
                 vaf=v.vaf,
                 depth=v.depth,
-                alt_reads=None,
+                alt_reads=v.alt_reads,
                 exon=None,
                 intron=None,
                 record=v.record,

@@ -268,7 +268,7 @@ def _implication(
     if derived:
         obs["derivedFrom"] = derived
     answer = PRESUMED_RESPONSIVE if t.response == "sensitive" else PRESUMED_RESISTANT
-    components = [
+    components: list[dict[str, Any]] = [
         {
             "code": C.concept(C.TBD_CODES, C.THERAPEUTIC_IMPLICATION, "Therapeutic Implication"),
             "valueCodeableConcept": _loinc(answer),
@@ -395,7 +395,7 @@ def ctdna_resources(patient: PatientCtdna, ctx: R.Context) -> list[dict[str, Any
         )
         summary["effectiveDateTime"] = d.date
         summary["valueQuantity"] = {"value": round(d.mean_vaf, 6), "system": UCUM, "code": "1"}
-        comps = [
+        comps: list[tuple[str, str, dict[str, Any]]] = [
             ("ctdna-variants-tested", "variants tested", {"valueInteger": d.tested}),
             ("ctdna-variants-detected", "variants detected", {"valueInteger": d.detected}),
             (

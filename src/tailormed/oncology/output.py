@@ -55,6 +55,7 @@ class VariantOut(_M):
     alt: str
     vaf: float | None
     depth: int | None
+    alt_reads: int | None = None
     record: str
     tier: Literal["I", "II", "III"]
     amp_level: str | None
@@ -171,6 +172,7 @@ def tumor_model(r: TumorReport) -> TumorOut:
                 alt=v.call.alt,
                 vaf=v.call.vaf,
                 depth=v.call.depth,
+                alt_reads=v.call.alt_reads,
                 record=v.call.record,
                 tier=v.tier,
                 amp_level=v.amp_level,

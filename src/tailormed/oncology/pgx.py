@@ -73,13 +73,47 @@ def _phenotypes(interpretation: Any, genes: Sequence[str]) -> tuple[tuple[str, s
     return tuple((g, found.get(g, "not called")) for g in genes)
 
 
+def known_pgx_drugs(germline: GermlinePgx | None) -> dict[str, tuple[str, ...]]:
+    """Drug → genes of every drug the PGx knowledge base covers (the germline
+    interpretation's drug list when there is one, else the bundled PGx knowledge base)."""
+    if germline is not None:
+        return {d.drug.lower(): tuple(d.genes) for d in germline.interpretation.drugs}
+    from tailormed.knowledge import load_kb
+
+    return {d.name.lower(): tuple(d.genes) for d in load_kb().drugs}
+
+
+def _link(
+    part: str, links: Sequence[Mapping[str, Any]], known: Mapping[str, tuple[str, ...]]
+) -> Mapping[str, Any] | None:
+    """The curated link of a therapy (oncology bundle), else one derived from the PGx
+    knowledge base when it covers the drug (an NSAID or interferon in a regimen)."""
+    link = next((lk for lk in links if lk["therapy"] == part), None)
+    if link is not None or part not in known or not known[part]:
+        return link
+    return {
+        "therapy": part,
+        "genes": list(known[part]),
+        "kb_drug": part,
+        "label_warning": [],
+        "note": "the PGx knowledge base covers this drug; no guideline applies to it",
+    }
+
+
 def pgx_for(
-    drug: str, links: Sequence[Mapping[str, Any]], germline: GermlinePgx | None
+    drug: str,
+    links: Sequence[Mapping[str, Any]],
+    germline: GermlinePgx | None,
+    known: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[PgxResult, ...]:
-    """The PGx results for each component of a regimen that has a PGx link."""
+    """The PGx results for each component of a regimen that the PGx knowledge covers.
+
+    ``known`` (drug → genes, :func:`known_pgx_drugs`) extends the curated links to every
+    drug of the PGx knowledge base; without it only the curated links are used.
+    """
     out: list[PgxResult] = []
     for part in drug.split(" + "):
-        link = next((lk for lk in links if lk["therapy"] == part), None)
+        link = _link(part, links, known or {})
         if link is None:
             continue
         genes = tuple(link["genes"])
@@ -167,7 +201,8 @@ def with_pgx(
 ) -> tuple[TherapyOption, ...]:
     from dataclasses import replace
 
-    return tuple(replace(t, pgx=pgx_for(t.drug, links, germline)) for t in therapies)
+    known = known_pgx_drugs(germline) if therapies else {}
+    return tuple(replace(t, pgx=pgx_for(t.drug, links, germline, known)) for t in therapies)
 
 
 def _two_field(allele: str) -> str:

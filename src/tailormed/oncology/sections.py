@@ -97,7 +97,7 @@ def evidence_match(best: EvidenceItem | None) -> str:
 
 def _best(v: VariantReport) -> EvidenceItem | None:
     supporting = [e for e in v.evidence if e.direction == "Supports"]
-    return (supporting or list(v.evidence) or [None])[0]
+    return next(iter(supporting or v.evidence), None)
 
 
 def tumor_tables(report: TumorReport) -> tuple[Table, ...]:

@@ -22,7 +22,7 @@ from tailormed.oncology.output import tumor_model
 from tailormed.oncology.read import read_somatic
 from tailormed.oncology.read_ctdna import read_series
 from tailormed.oncology.tumor import profile_tumour
-from tests.oncology.fixtures import L858R, T790M, write_vep
+from tests.oncology.fixtures import L858R, T790M, VUS, write_vep
 from tests.oncology.series import write_series
 
 LOINC = "http://loinc.org"
@@ -35,7 +35,7 @@ def kb() -> OncologyKnowledge:
 
 @pytest.fixture
 def report(kb: OncologyKnowledge, tmp_path: Path) -> TumorReport:
-    somatic = read_somatic(write_vep(tmp_path / "t.vcf", [L858R, T790M]))
+    somatic = read_somatic(write_vep(tmp_path / "t.vcf", [L858R, T790M, VUS]))
     return profile_tumour(somatic, "LUAD", kb, msi="MSS", tmb=12.0)
 
 
@@ -174,3 +174,13 @@ def test_ctdna_observations_per_draw(kb: OncologyKnowledge, tmp_path: Path) -> N
     )
     last = draws[-1]
     assert any("resistance-emergence" in n["text"] for n in last["note"])
+
+
+def test_tier_iii_variants_are_sent_only_when_asked(report: TumorReport) -> None:
+    assert [v.call.gene for v in report.variants if v.tier == "III"] == ["OR4F5"]
+    with pytest.raises(StopIteration):
+        _variant(tumor_bundle(report), "p.Thr141Ala")
+    conclusion_notes = tumor_bundle(report)["entry"][0]["resource"]["extension"]
+    assert any("1 tier III variant(s)" in e["valueAnnotation"]["text"] for e in conclusion_notes)
+    vus = _variant(tumor_bundle(report, include_vus=True), "p.Thr141Ala")
+    assert any("AMP/ASCO/CAP tier III" in n["text"] for n in vus["note"])

@@ -29,7 +29,10 @@ oncology example bundles):
   date) and one draw Observation (Tailormed code ``ctdna-draw``: mean/max VAF, counts,
   fold from baseline) whose ``hasMember`` lists them.
 
-Cell-therapy eligibility checks are not sent as implications (they are not
+Tier III variants (unknown significance) are sent only when asked (``include_vus``): an
+exome holds thousands, and an EHR inbox flooded with them hides the ones that matter; the
+GenomicReport says how many were left out. Cell-therapy eligibility checks are not sent
+as implications (they are not
 recommendations); the report's DiagnosticReport conclusion names them.
 """
 
@@ -322,11 +325,24 @@ def _implication(
     return obs
 
 
-def tumor_resources(report: TumorReport, ctx: R.Context) -> list[dict[str, Any]]:
-    """Variant, biomarker and TherapeuticImplication Observations of one tumour profile."""
+def sent_variants(report: TumorReport, include_vus: bool = False) -> list[VariantReport]:
+    """The variants sent as Observations: tier I and II (and tier III with ``include_vus``)."""
+    return [v for v in report.variants if include_vus or v.tier != "III"]
+
+
+def tumor_resources(
+    report: TumorReport, ctx: R.Context, *, include_vus: bool = False, validate: bool = True
+) -> list[dict[str, Any]]:
+    """Variant, biomarker and TherapeuticImplication Observations of one tumour profile.
+
+    Tier III variants (unknown significance: thousands in an exome) are sent only with
+    ``include_vus``; they stay in ``tumor.json`` and the report either way. ``validate``
+    round-trips each resource through its R4B model (the bundle builder validates the
+    whole Bundle once instead).
+    """
     observations: list[dict[str, Any]] = []
     refs: dict[str, str] = {}
-    for v in report.variants:
+    for v in sent_variants(report, include_vus):
         obs = _tumour_variant(ctx, report, v)
         observations.append(obs)
         refs.setdefault(v.call.label, R.urn(obs["id"]))
@@ -338,7 +354,7 @@ def tumor_resources(report: TumorReport, ctx: R.Context) -> list[dict[str, Any]]
             refs.setdefault(b.status, R.urn(found["id"]))
     for t in report.therapies:
         observations.append(_implication(ctx, report, t, refs))
-    return [_valid(o) for o in observations]
+    return [_valid(o) for o in observations] if validate else observations
 
 
 def _draw_call(gene: str, short: str | None, vaf: float | None) -> SomaticCall:
@@ -364,7 +380,9 @@ def _draw_call(gene: str, short: str | None, vaf: float | None) -> SomaticCall:
     )
 
 
-def ctdna_resources(patient: PatientCtdna, ctx: R.Context) -> list[dict[str, Any]]:
+def ctdna_resources(
+    patient: PatientCtdna, ctx: R.Context, *, validate: bool = True
+) -> list[dict[str, Any]]:
     """Per draw: one Variant Observation per tested variant and a draw summary."""
     out: list[dict[str, Any]] = []
     for d in patient.draws:
@@ -430,7 +448,7 @@ def ctdna_resources(patient: PatientCtdna, ctx: R.Context) -> list[dict[str, Any
         summary["note"] = [{"text": n} for n in notes]
         summary["hasMember"] = [{"reference": R.urn(m["id"])} for m in members]
         out += [summary, *members]
-    return [_valid(o) for o in out]
+    return [_valid(o) for o in out] if validate else out
 
 
 def _bundle(sample: str, resources: list[dict[str, Any]], report: dict[str, Any]) -> dict[str, Any]:
@@ -444,8 +462,11 @@ def _bundle(sample: str, resources: list[dict[str, Any]], report: dict[str, Any]
         "type": "collection",
         "entry": [{"fullUrl": R.urn(r["id"]), "resource": r} for r in entries],
     }
-    out: dict[str, Any] = json.loads(Bundle.model_validate(bundle).model_dump_json())
-    return out
+    try:  # one validation of every resource, through the Bundle model
+        Bundle.model_validate(bundle)
+    except ValidationError as err:  # a bug in the builders, not user input
+        raise ValueError(f"invalid oncology bundle for {sample!r}: {err}") from err
+    return bundle  # plain JSON already: the validated model's dump would only reorder it
 
 
 def _report(
@@ -484,15 +505,19 @@ def _report(
     if resources:
         report["result"] = [{"reference": R.urn(r["id"])} for r in resources]
     report["conclusion"] = conclusion
-    return _valid(report)
+    return report
 
 
 def tumor_bundle(
-    report: TumorReport, *, patient_ref: str | None = None, issued: str | None = None
+    report: TumorReport,
+    *,
+    patient_ref: str | None = None,
+    issued: str | None = None,
+    include_vus: bool = False,
 ) -> dict[str, Any]:
-    """A ``collection`` Bundle: the GenomicReport and every oncology resource of the profile."""
+    """A ``collection`` Bundle: the GenomicReport and the oncology resources of the profile."""
     ctx = R.Context(report.sample, subject_of(report.sample, patient_ref), issued)
-    resources = tumor_resources(report, ctx)
+    resources = tumor_resources(report, ctx, include_vus=include_vus, validate=False)
     tiers = {t: sum(1 for v in report.variants if v.tier == t) for t in ("I", "II", "III")}
     conclusion = (
         f"Somatic profile of {report.tumour_name} ({report.tumour_type}): "
@@ -511,6 +536,11 @@ def tumor_bundle(
         f"{report.knowledge_version}.",
         *report.limitations,
     ]
+    if not include_vus and tiers["III"]:
+        notes.append(
+            f"{tiers['III']} tier III variant(s) of unknown significance are listed in the "
+            "report and tumor.json and are not sent as Observations."
+        )
     rid = R.resource_id(report.sample, "oncology-report")
     return _bundle(report.sample, resources, _report(ctx, rid, resources, conclusion, notes))
 
@@ -524,7 +554,7 @@ def ctdna_bundle(
 ) -> dict[str, Any]:
     """A ``collection`` Bundle of one patient's ctDNA draws."""
     ctx = R.Context(patient.patient, subject_of(patient.patient, patient_ref), issued)
-    resources = ctdna_resources(patient, ctx)
+    resources = ctdna_resources(patient, ctx, validate=False)
     conclusion = (
         f"ctDNA monitoring: {patient.status} over {len(patient.draws)} draw(s) from baseline "
         f"{patient.baseline}."

@@ -159,6 +159,11 @@ def test_ctdna_section_table_and_chart(kb: OncologyKnowledge, tmp_path: Path) ->
     assert "2024-06-03: EGFR L858R 9.00%, EGFR T790M 4.00%" in figure.alt
     (finding,) = section.findings
     assert finding.severity == "high"
+    assert finding.patient_summary == (
+        "Across your 4 blood tests, a tumour DNA change known to make your current treatment "
+        "work less well was found in your blood. Your care team will explain what this means "
+        "for your treatment."
+    )
     assert section_from_json(section_to_json(section)) == section
 
 

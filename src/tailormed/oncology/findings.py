@@ -60,6 +60,10 @@ def to_findings(report: TumorReport) -> list[Finding]:
                 summary=f"{c.gene} {c.hgvs_p or change}{vaf} is AMP/ASCO/CAP tier {v.tier}{level} "
                 f"in {report.tumour_name}: {v.tier_basis}.",
                 subject=report.sample,
+                patient_summary=f"Your tumour has a change in the {c.gene} gene "
+                f"({'fusion' if change == 'fusion' else c.hgvs_p_short or change}) that is "
+                "known to matter for choosing a cancer treatment. Your care team will discuss "
+                "what it means for you.",
                 evidence=(
                     Evidence(
                         "variant",
@@ -163,6 +167,40 @@ def to_findings(report: TumorReport) -> list[Finding]:
     return out
 
 
+PATIENT_STATUS = {
+    "molecular-response": "the amount of tumour DNA in your blood fell by more than half "
+    "after treatment started, and a later test confirmed it",
+    "response-pending-confirmation": "the amount of tumour DNA in your blood fell after "
+    "treatment started; a further test is needed to confirm it",
+    "response-not-confirmed": "the amount of tumour DNA in your blood fell once, but the "
+    "next test did not confirm the fall",
+    "clearance": "tumour DNA was no longer found in your blood at the test's detection limit",
+    "molecular-progression": "the amount of tumour DNA in your blood rose again after "
+    "its lowest point",
+    "molecular-progression-resistance": "a tumour DNA change known to make your current "
+    "treatment work less well was found in your blood",
+    "new-variant": "a tumour DNA change not seen before was found in your blood",
+    "no-molecular-response": "the amount of tumour DNA in your blood has not fallen by "
+    "more than half since treatment started",
+    "baseline-only": "only the first blood test is available so far",
+    "not-evaluable": "no tumour DNA change was found in the first blood test, so changes "
+    "cannot be followed",
+}
+
+
+def patient_ctdna_text(status: str, draws: int) -> str:
+    """Plain-language ctDNA status for the patient's own page (from the status code only).
+
+    >>> patient_ctdna_text("clearance", 3)[:40]
+    'Across your 3 blood tests, tumour DNA wa'
+    """
+    what = PATIENT_STATUS.get(status, f"the result is {status}")
+    return (
+        f"Across your {draws} blood test{'s' if draws != 1 else ''}, {what}. Your care team "
+        "will explain what this means for your treatment."
+    )
+
+
 SEVERITY = {
     "molecular-progression-resistance": "high",
     "molecular-progression": "high",
@@ -193,6 +231,7 @@ def ctdna_findings(patients: Sequence[PatientCtdna], knowledge_version: str) -> 
                 )
                 + ".",
                 subject=p.patient,
+                patient_summary=patient_ctdna_text(p.status, len(p.draws)),
                 recommendations=tuple(
                     e.detail for e in p.events if e.kind == "resistance-emergence"
                 ),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tailormed.errors import InputError
-from tailormed.oncology.models import EligibilityCheck, PgxResult, TherapyOption
+from tailormed.oncology.models import EligibilityCheck, PgxResult, TherapyOption, TumorReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +60,45 @@ def germline_pgx(
         who = sample or next((c.sample for c in outside_calls if c.sample), None) or "patient"
         calls = [to_gene_call(c, who, kb.version, outside) for c in outside_calls]
     interpretation = build_interpretation(calls, kb)
-    hla: tuple[str, ...] = ()
-    for call in calls:
-        if call.gene == "HLA-A" and call.called:
-            hla = tuple(call.diplotypes[0].text.replace(" ", "").split("/"))
+    hla = hla_a_of(calls)
     used = tuple(str(p) for p in (vcf, outside) if p is not None)
     return GermlinePgx(who, kb.version, interpretation, hla, used)
+
+
+def hla_a_of(calls: Sequence[Any]) -> tuple[str, ...]:
+    """The HLA-A alleles of a germline call set (empty when HLA-A was not typed)."""
+    for call in calls:
+        if call.gene == "HLA-A" and call.called:
+            return tuple(call.diplotypes[0].text.replace(" ", "").split("/"))
+    return ()
+
+
+def germline_of(interpretation: Any, source: str) -> GermlinePgx:
+    """A :class:`GermlinePgx` from an interpretation already made by the PGx stages (the
+    record's germline results, for the service): nothing is called again."""
+    return GermlinePgx(
+        interpretation.sample,
+        interpretation.kb_version,
+        interpretation,
+        hla_a_of(interpretation.calls),
+        (source,),
+    )
+
+
+def with_germline(report: TumorReport, germline: GermlinePgx, kb: Any) -> TumorReport:
+    """``report`` with every therapy's PGx and the eligibility checks made again from
+    ``germline`` (a stored tumour profile read beside the record's germline results)."""
+    from dataclasses import replace
+
+    links = kb.payload["pgx_links"]
+    return replace(
+        report,
+        therapies=with_pgx(report.therapies, links, germline),
+        eligibility=eligibility_checks(
+            kb.payload["eligibility"], report.tumour_type, kb.is_within, germline
+        ),
+        pgx_version=germline.kb_version,
+    )
 
 
 def _phenotypes(interpretation: Any, genes: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -173,3 +173,23 @@ def test_sections_lists_tumour_then_ctdna(kb: OncologyKnowledge, tmp_path: Path)
     out = sections(report, [patient], kb.version)
     assert [s.title.split(":")[0] for s in out] == ["Tumour profile", "ctDNA monitoring"]
     assert sections(None, [], kb.version) == []
+
+
+def test_sections_from_stored_documents(kb: OncologyKnowledge, tmp_path: Path) -> None:
+    from tailormed.oncology.documents import TumorDocument, series_document
+    from tailormed.oncology.output import tumor_model
+    from tailormed.oncology.sections import document_sections
+
+    report = _report(kb, tmp_path, [L858R, TP53_R273H], "LUAD")
+    tumor = TumorDocument.model_validate(tumor_model(report).model_dump(mode="json"))
+    ctdna = series_document(example_path("example-ctdna.tsv"))
+    out = document_sections(tumor, ctdna, "patient-1", kb)
+    assert out[0] == tumor_section(report)  # a stored profile renders like a fresh one
+    assert out[1].subject == "patient-1"
+    assert out[1].title == "ctDNA monitoring: molecular-progression-resistance"
+    outside = tmp_path / "hla.tsv"
+    outside.write_text("CYP2D6\t*4/*4\n")
+    germline = germline_pgx(None, outside)
+    assert germline is not None
+    (again,) = document_sections(tumor, None, "patient-1", kb, germline)
+    assert again.knowledge["pgx"] == germline.kb_version

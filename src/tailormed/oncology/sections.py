@@ -16,6 +16,7 @@ The report, web UI and record render these generically; they never import this p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tailormed.findings import Figure, Section, Table
 from tailormed.oncology.charts import chart_alt, vaf_chart
@@ -28,6 +29,11 @@ from tailormed.oncology.models import (
     VariantReport,
 )
 from tailormed.oncology.output import MEAN_VAF_RULE, TIER_MAPPING
+
+if TYPE_CHECKING:
+    from tailormed.knowledge.oncology_kb import OncologyKnowledge
+    from tailormed.oncology.documents import CtdnaSeriesDocument, TumorDocument
+    from tailormed.oncology.pgx import GermlinePgx
 
 NOT_A_RECOMMENDATION = (
     "Eligibility checks for marker-restricted cell and gene therapies: whether the marker "
@@ -319,3 +325,28 @@ def sections(
     out = [tumor_section(tumor)] if tumor is not None else []
     out += [ctdna_section(p, knowledge_version) for p in ctdna]
     return out
+
+
+def document_sections(
+    tumor: TumorDocument | None,
+    ctdna: CtdnaSeriesDocument | None,
+    subject: str,
+    kb: OncologyKnowledge,
+    germline: GermlinePgx | None = None,
+) -> list[Section]:
+    """The sections of a patient's stored oncology documents (what the service shows).
+
+    The tumour profile is read back as stored (its subject stays the tumour sample, its
+    knowledge version the one it was made with); with ``germline`` (the record's germline
+    interpretation) its therapy PGx and eligibility checks are made again from it. The
+    ctDNA series is classified on read with the current knowledge base, under the
+    record's patient id ``subject``.
+    """
+    from tailormed.oncology.documents import classify_document, report_from_document
+    from tailormed.oncology.pgx import with_germline
+
+    report = report_from_document(tumor) if tumor is not None else None
+    if report is not None and germline is not None:
+        report = with_germline(report, germline, kb)
+    patients = [classify_document(ctdna, subject, kb)] if ctdna is not None else []
+    return sections(report, patients, kb.version)

@@ -184,3 +184,23 @@ def test_tier_iii_variants_are_sent_only_when_asked(report: TumorReport) -> None
     assert any("1 tier III variant(s)" in e["valueAnnotation"]["text"] for e in conclusion_notes)
     vus = _variant(tumor_bundle(report, include_vus=True), "p.Thr141Ala")
     assert any("AMP/ASCO/CAP tier III" in n["text"] for n in vus["note"])
+
+
+def test_the_provider_rebuilds_the_same_resources_from_the_section(
+    kb: OncologyKnowledge, report: TumorReport, tmp_path: Path
+) -> None:
+    """The generic layer's FHIR provider gets a Section only (a stored report): the
+    resources it makes equal those made from the typed results."""
+    from tailormed.fhir import resources as R
+    from tailormed.findings import section_from_json, section_to_json
+    from tailormed.oncology.fhir import ctdna_resources, fhir_resources, subject_of, tumor_resources
+    from tailormed.oncology.sections import ctdna_section, tumor_section
+
+    ctx = R.Context("S1", subject_of("S1"), None)
+    stored = section_from_json(section_to_json(tumor_section(report)))
+    assert fhir_resources(stored, ctx) == tumor_resources(report, ctx, validate=False)
+    rules = Rules.of(kb.payload["ctdna_rules"])
+    path = write_series(tmp_path / "s.tsv", ["P-T790M", "P-RESPONSE"])
+    for patient in classify_series(read_series(path), rules, kb.resistance):
+        section = section_from_json(section_to_json(ctdna_section(patient, kb.version)))
+        assert fhir_resources(section, ctx) == ctdna_resources(patient, ctx, validate=False)

@@ -140,16 +140,23 @@ def test_ctdna_section_table_and_chart(kb: OncologyKnowledge, tmp_path: Path) ->
     section = ctdna_section(patient, kb.version)
     assert section.title == "ctDNA monitoring: molecular-progression-resistance"
     draws = _table(section, "ctDNA draws")
-    assert draws[0]["date"] == "2024-01-03 (baseline)"
+    assert draws[0]["date"] == "2024-01-03" and draws[0]["baseline"] == "baseline"
     last = draws[-1]
     assert last["tested"] == 2 and last["detected"] == 2
-    assert "EGFR T790M 4.00%" in str(last["variants"])
+    assert last["mean VAF %"] == pytest.approx((9.0 + 4.0) / 2)
+    assert last["mean is an upper bound"] == "no"
     first = draws[0]
-    assert "EGFR T790M not detected (< 0.10%)" in str(first["variants"])
-    assert str(first["mean VAF"]).startswith("≤")  # an upper bound: T790M counted at its LoD
+    # T790M tested, not detected: counted at its LoD (0.1 %), so the mean is a bound
+    assert first["mean VAF %"] == pytest.approx((15.0 + 0.1) / 2)
+    assert first["mean is an upper bound"] == "yes"
+    rows = {(m["date"], m["variant"]): m for m in _table(section, "ctDNA measurements")}
+    assert rows[("2024-06-03", "EGFR T790M")]["VAF %"] == pytest.approx(4.0)
+    before = rows[("2024-01-03", "EGFR T790M")]
+    assert before["result"] == "not detected" and before["VAF %"] is None
+    assert before["LoD %"] == pytest.approx(0.1)
     events = _table(section, "ctDNA events")
     emergence = next(e for e in events if e["event"] == "resistance-emergence")
-    assert "EID238" in str(emergence["detail"])
+    assert "EID238" in str(emergence["resistance evidence"])
     (figure,) = section.figures
     root = ET.fromstring(figure.svg)
     circles = [c for c in root.iter() if c.tag.endswith("circle")]

@@ -39,7 +39,7 @@ recommendations); the report's DiagnosticReport conclusion names them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -49,16 +49,21 @@ from pydantic import ValidationError
 
 from tailormed.fhir import codes as C
 from tailormed.fhir import resources as R
+from tailormed.findings import Finding, Section
 from tailormed.oncology.findings import CIVIC_URL
 from tailormed.oncology.models import (
     Biomarker,
+    CtdnaEvent,
+    DrawSummary,
     PatientCtdna,
+    Response,
     SomaticCall,
     TherapyOption,
     TumorReport,
     VariantReport,
+    VariantState,
 )
-from tailormed.oncology.sections import pgx_dose, pgx_text
+from tailormed.oncology.pgx import pgx_dose, pgx_text
 
 PROFILE_VARIANT = f"{C.IG}/StructureDefinition/variant"
 HGVS = "http://varnomen.hgvs.org"
@@ -247,6 +252,7 @@ def _implication(
     report: TumorReport,
     t: TherapyOption,
     refs: dict[str, str],
+    pgx: tuple[str, str | None] | None = None,
 ) -> dict[str, Any]:
     rid = R.resource_id(ctx.sample, "oncology-implication", t.drug, t.response)
     code = C.concept(C.TBD_CODES, C.THERAPEUTIC_IMPLICATION, "Therapeutic Implication")
@@ -312,8 +318,8 @@ def _implication(
         }
     )
     obs["component"] = components
-    notes = [f"Germline PGx: {pgx_text(t.pgx)}."]
-    dose = pgx_dose(t.pgx)
+    text, dose = pgx if pgx is not None else (pgx_text(t.pgx), pgx_dose(t.pgx))
+    notes = [f"Germline PGx: {text}."]
     if dose:
         notes.append(f"PGx dose / advice: {dose}")
     if t.regulatory:
@@ -331,7 +337,12 @@ def sent_variants(report: TumorReport, include_vus: bool = False) -> list[Varian
 
 
 def tumor_resources(
-    report: TumorReport, ctx: R.Context, *, include_vus: bool = False, validate: bool = True
+    report: TumorReport,
+    ctx: R.Context,
+    *,
+    include_vus: bool = False,
+    validate: bool = True,
+    pgx: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> list[dict[str, Any]]:
     """Variant, biomarker and TherapeuticImplication Observations of one tumour profile.
 
@@ -353,7 +364,8 @@ def tumor_resources(
             refs.setdefault(b.name, R.urn(found["id"]))
             refs.setdefault(b.status, R.urn(found["id"]))
     for t in report.therapies:
-        observations.append(_implication(ctx, report, t, refs))
+        key = f"{t.drug}|{t.response}"
+        observations.append(_implication(ctx, report, t, refs, (pgx or {}).get(key)))
     return [_valid(o) for o in observations] if validate else observations
 
 
@@ -565,3 +577,187 @@ def ctdna_bundle(
     ]
     rid = R.resource_id(patient.patient, "ctdna-report")
     return _bundle(patient.patient, resources, _report(ctx, rid, resources, conclusion, notes))
+
+
+# ------------------------------------------------------------------ from a report section
+# The FHIR provider of the generic layer gets the Section only (a stored report, the
+# service's sections): the typed results are rebuilt from its findings' structured values
+# and tables, then the same builders as above run.
+
+
+def _findings(section: Section, prefix: str) -> list[Finding]:
+    return [f for f in section.findings if f.code.startswith(prefix)]
+
+
+def _rows(section: Section, title: str) -> list[dict[str, Any]]:
+    for t in section.tables:
+        if t.title == title:
+            return [dict(zip(t.columns, row, strict=True)) for row in t.rows]
+    return []
+
+
+def _s(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _i(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _f(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def report_of_section(
+    section: Section,
+) -> tuple[TumorReport, dict[str, tuple[str, str | None]]]:
+    """The tumour results a tumour section carries (evidence items are not; their ids are),
+    and the germline PGx text of each therapy (by ``drug|response``)."""
+    tumour = next(
+        (c for f in section.findings for c in f.codes if c.system == ONCOTREE),
+        None,
+    )
+    variants: list[VariantReport] = []
+    for f in _findings(section, "oncology.variant."):
+        v = f.values
+        call = SomaticCall(
+            gene=str(v["gene"]),
+            hgvs_p=_s(v.get("hgvs_p")),
+            hgvs_p_short=_s(v.get("hgvs_p_short")),
+            hgvs_c=_s(v.get("hgvs_c")),
+            consequence=str(v.get("consequence") or ""),
+            transcript=_s(v.get("transcript")),
+            chrom=str(v.get("chrom") or ""),
+            pos=_i(v.get("pos")) or 0,
+            ref=str(v.get("ref") or ""),
+            alt=str(v.get("alt") or ""),
+            vaf=_f(v.get("vaf")),
+            depth=_i(v.get("depth")),
+            alt_reads=_i(v.get("alt_reads")),
+            exon=None,
+            intron=None,
+            record=str(v.get("record") or ""),
+        )
+        tier = str(v["tier"])
+        variants.append(
+            VariantReport(
+                call,
+                "I" if tier == "I" else "II" if tier == "II" else "III",
+                _s(v.get("amp_level")),
+                str(v.get("tier_basis") or ""),
+                (),
+            )
+        )
+    therapies: list[TherapyOption] = []
+    pgx: dict[str, tuple[str, str | None]] = {}
+    for f in _findings(section, "oncology.therapy."):
+        v = f.values
+        response: Response = "sensitive" if v["response"] == "sensitive" else "resistant"
+        therapies.append(
+            TherapyOption(
+                drug=str(v["drug"]),
+                response=response,
+                best_level=str(v["best_level"]),
+                tier="I" if v["tier"] == "I" else "II",
+                variants=tuple(x for x in str(v.get("variants") or "").split(" | ") if x),
+                on_label=bool(v.get("on_label")),
+                evidence=tuple(x for x in str(v.get("evidence") or "").split(", ") if x),
+                regulatory=tuple(x for x in str(v.get("fda") or "").split(", ") if x),
+                conflicts=tuple(x for x in str(v.get("conflicts") or "").split(" | ") if x),
+            )
+        )
+        pgx[f"{v['drug']}|{response}"] = (str(v.get("pgx") or "no PGx link"), _s(v.get("pgx_dose")))
+    biomarkers = tuple(
+        Biomarker(
+            str(f.values.get("name") or f.code.rsplit(".", 1)[-1].upper()),
+            str(f.values.get("value") or ""),
+            str(f.values.get("status") or ""),
+            str(f.values.get("source") or ""),
+            _f(f.values.get("numeric")),
+        )
+        for f in _findings(section, "oncology.biomarker.")
+    )
+    report = TumorReport(
+        sample=section.subject,
+        tumour_type=tumour.code if tumour else "",
+        tumour_name=(tumour.display or tumour.code) if tumour else "",
+        lineage=(),
+        input_path="",
+        input_format="",
+        knowledge_version=section.knowledge.get("oncology", ""),
+        civic_release=section.knowledge.get("civic", ""),
+        oncotree_version=section.knowledge.get("oncotree", ""),
+        pgx_version=section.knowledge.get("pgx"),
+        variants=tuple(variants),
+        therapies=tuple(therapies),
+        biomarkers=biomarkers,
+        eligibility=(),
+        limitations=section.limitations,
+    )
+    return report, pgx
+
+
+def ctdna_of_section(section: Section) -> PatientCtdna:
+    """The ctDNA results a ctDNA section carries (draws, measurements, events)."""
+    states: dict[str, list[VariantState]] = {}
+    for m in _rows(section, "ctDNA measurements"):
+        vaf, lod = _f(m["VAF %"]), _f(m["LoD %"])
+        states.setdefault(str(m["date"]), []).append(
+            VariantState(
+                str(m["variant"]),
+                m["result"] == "detected",
+                None if vaf is None else vaf / 100,
+                None if lod is None else lod / 100,
+            )
+        )
+    draws = []
+    baseline = None
+    for d in _rows(section, "ctDNA draws"):
+        day = str(d["date"])
+        if d["baseline"]:
+            baseline = day
+        fold = _f(d["mean vs baseline"])
+        draws.append(
+            DrawSummary(
+                date=day,
+                therapy=_s(d["therapy"]),
+                states=tuple(states.get(day, ())),
+                mean_vaf=(_f(d["mean VAF %"]) or 0.0) / 100,
+                max_vaf=(_f(d["max VAF %"]) or 0.0) / 100,
+                tested=_i(d["tested"]) or 0,
+                detected=_i(d["detected"]) or 0,
+                fold_from_baseline=fold,
+            )
+        )
+    events = tuple(
+        CtdnaEvent(
+            str(e["event"]),
+            str(e["date"]),
+            str(e["detail"]),
+            str(e["rule source"]),
+            _s(e["variant"]),
+            tuple(x for x in str(e["resistance evidence"] or "").split("; ") if x),
+        )
+        for e in _rows(section, "ctDNA events")
+    )
+    status = next(
+        (str(f.values["status"]) for f in _findings(section, "oncology.ctdna.status")), ""
+    )
+    return PatientCtdna(section.subject, baseline, status, tuple(draws), events)
+
+
+def fhir_resources(section: Section, context: Any) -> list[dict[str, Any]]:
+    """The FHIR provider of the oncology domain (``tailormed.fhir.domains``): Genomics
+    Reporting Variant, TherapeuticImplication and biomarker Observations of a tumour
+    section; per-draw Variant and summary Observations of a ctDNA section. ``context``
+    has ``sample``, ``subject`` and ``issued``."""
+    ctx = R.Context(context.sample, context.subject, context.issued)
+    titles = {t.title for t in section.tables}
+    if "ctDNA measurements" in titles:
+        return ctdna_resources(ctdna_of_section(section), ctx, validate=False)
+    if "Therapy options" in titles:
+        report, pgx = report_of_section(section)
+        return tumor_resources(report, ctx, validate=False, pgx=pgx)
+    return []

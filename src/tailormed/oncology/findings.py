@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from tailormed.findings import Coding, Evidence, Finding, Source
 from tailormed.findings.models import Severity
 from tailormed.oncology.models import PatientCtdna, TumorReport
+from tailormed.oncology.pgx import pgx_dose, pgx_text
 
 CIVIC_URL = "https://civicdb.org/links/evidence_items/"
 
@@ -84,6 +85,18 @@ def to_findings(report: TumorReport) -> list[Finding]:
                     "hgvs_p_short": c.hgvs_p_short,
                     "vaf": c.vaf,
                     "civic_release": report.civic_release,
+                    "hgvs_c": c.hgvs_c,
+                    "transcript": c.transcript,
+                    "consequence": c.consequence,
+                    "depth": c.depth,
+                    "alt_reads": c.alt_reads,
+                    "chrom": c.chrom or None,
+                    "pos": c.pos or None,
+                    "ref": c.ref or None,
+                    "alt": c.alt or None,
+                    "record": c.record,
+                    "tier_basis": v.tier_basis,
+                    "label": c.label,
                 },
                 knowledge=knowledge,
             )
@@ -123,6 +136,11 @@ def to_findings(report: TumorReport) -> list[Finding]:
                     "on_label": t.on_label,
                     "fda": ", ".join(t.regulatory) or None,
                     "pgx_status": "; ".join(f"{p.drug}: {p.status}" for p in t.pgx) or None,
+                    "variants": " | ".join(t.variants),
+                    "evidence": ", ".join(t.evidence),
+                    "pgx": pgx_text(t.pgx),
+                    "pgx_dose": pgx_dose(t.pgx),
+                    "conflicts": " | ".join(t.conflicts) or None,
                 },
                 knowledge=knowledge,
             )
@@ -160,7 +178,13 @@ def to_findings(report: TumorReport) -> list[Finding]:
                         "measurement", b.name, b.numeric if b.numeric is not None else b.value
                     ),
                 ),
-                values={"status": b.status, "value": b.value},
+                values={
+                    "name": b.name,
+                    "status": b.status,
+                    "value": b.value,
+                    "numeric": b.numeric,
+                    "source": b.source,
+                },
                 knowledge=knowledge,
             )
         )

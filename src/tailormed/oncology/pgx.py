@@ -286,3 +286,36 @@ def eligibility_checks(
             )
         )
     return tuple(out)
+
+
+def pgx_text(results: Sequence[PgxResult]) -> str:
+    """The germline PGx beside a therapy, one clause per PGx-linked component.
+
+    >>> pgx_text(())
+    'no PGx link'
+    """
+    if not results:
+        return "no PGx link"
+    parts = []
+    for p in results:
+        phenos = "; ".join(f"{g} {ph}" for g, ph in p.phenotypes)
+        text = f"{p.drug}: {'/'.join(p.genes)} {p.status}"
+        if phenos:
+            text += f" ({phenos})"
+        if p.status in ("not tested", "no guideline") and p.note:
+            text += f" - {p.note}"
+        parts.append(text)
+    return " | ".join(parts)
+
+
+def pgx_dose(results: Sequence[PgxResult]) -> str | None:
+    """The computed dose or, failing one, the guideline's advice (first sentence of each)."""
+    doses = [f"{p.drug}: {p.dose}" for p in results if p.dose]
+    if doses:
+        return " | ".join(doses)
+    advice = [
+        f"{p.drug}: {p.recommendations[0]}"
+        for p in results
+        if p.recommendations and p.status in ("actionable", "label warning")
+    ]
+    return " | ".join(advice) or None

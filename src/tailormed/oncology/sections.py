@@ -24,11 +24,11 @@ from tailormed.oncology.findings import ctdna_findings, to_findings
 from tailormed.oncology.models import (
     EvidenceItem,
     PatientCtdna,
-    PgxResult,
     TumorReport,
     VariantReport,
 )
 from tailormed.oncology.output import MEAN_VAF_RULE, TIER_MAPPING
+from tailormed.oncology.pgx import pgx_dose, pgx_text
 
 if TYPE_CHECKING:
     from tailormed.knowledge.oncology_kb import OncologyKnowledge
@@ -44,39 +44,6 @@ NOT_A_RECOMMENDATION = (
 
 def _percent(value: float | None) -> str | None:
     return None if value is None else f"{value:.1%}"
-
-
-def pgx_text(results: Sequence[PgxResult]) -> str:
-    """The germline PGx beside a therapy, one clause per PGx-linked component.
-
-    >>> pgx_text(())
-    'no PGx link'
-    """
-    if not results:
-        return "no PGx link"
-    parts = []
-    for p in results:
-        phenos = "; ".join(f"{g} {ph}" for g, ph in p.phenotypes)
-        text = f"{p.drug}: {'/'.join(p.genes)} {p.status}"
-        if phenos:
-            text += f" ({phenos})"
-        if p.status in ("not tested", "no guideline") and p.note:
-            text += f" - {p.note}"
-        parts.append(text)
-    return " | ".join(parts)
-
-
-def pgx_dose(results: Sequence[PgxResult]) -> str | None:
-    """The computed dose or, failing one, the guideline's advice (first sentence of each)."""
-    doses = [f"{p.drug}: {p.dose}" for p in results if p.dose]
-    if doses:
-        return " | ".join(doses)
-    advice = [
-        f"{p.drug}: {p.recommendations[0]}"
-        for p in results
-        if p.recommendations and p.status in ("actionable", "label warning")
-    ]
-    return " | ".join(advice) or None
 
 
 def evidence_match(best: EvidenceItem | None) -> str:
@@ -237,63 +204,87 @@ def tumor_section(report: TumorReport) -> Section:
     )
 
 
+def _pct(value: float | None) -> float | None:
+    """A fraction as a percentage number (full precision kept to 1e-6 of a fraction)."""
+    return None if value is None else round(value * 100, 4)
+
+
+DRAW_COLUMNS = (
+    "date",
+    "baseline",
+    "therapy",
+    "tested",
+    "detected",
+    "mean VAF %",
+    "mean is an upper bound",
+    "max VAF %",
+    "mean vs baseline",
+)
+MEASUREMENT_COLUMNS = ("date", "variant", "result", "VAF %", "LoD %")
+
+
 def ctdna_section(patient: PatientCtdna, knowledge_version: str) -> Section:
-    """The ctDNA monitoring section of one patient."""
+    """The ctDNA monitoring section of one patient.
+
+    Tables hold numbers, not formatted text (percentages, folds), so that what a
+    renderer shows and what FHIR sends (:mod:`.fhir` reads these tables) are the same.
+    """
     draws = Table(
         title="ctDNA draws",
-        columns=(
-            "date",
-            "therapy",
-            "tested",
-            "detected",
-            "mean VAF",
-            "max VAF",
-            "vs baseline",
-            "variants",
-        ),
+        columns=DRAW_COLUMNS,
         rows=tuple(
             (
-                d.date + (" (baseline)" if d.date == patient.baseline else ""),
+                d.date,
+                "baseline" if d.date == patient.baseline else None,
                 d.therapy,
                 d.tested,
                 d.detected,
-                f"≤ {d.mean_vaf:.2%}" if d.detected < d.tested else f"{d.mean_vaf:.2%}",
-                f"{d.max_vaf:.2%}",
-                None if d.fold_from_baseline is None else f"{d.fold_from_baseline:.2f}x",
-                "; ".join(
-                    f"{s.variant} {s.vaf:.2%}"
-                    if s.detected and s.vaf is not None
-                    else f"{s.variant} not detected"
-                    + (f" (< {s.lod:.2%})" if s.lod is not None else "")
-                    for s in d.states
-                ),
+                _pct(d.mean_vaf),
+                "yes" if d.detected < d.tested else "no",
+                _pct(d.max_vaf),
+                None if d.fold_from_baseline is None else round(d.fold_from_baseline, 6),
             )
             for d in patient.draws
         ),
-        caption=f"Mean VAF: {MEAN_VAF_RULE}.",
+        caption=f"Mean VAF: {MEAN_VAF_RULE}. 'mean vs baseline': the fold change of the mean "
+        "VAF of the baseline-detected variants.",
+        audience="clinician",
+    )
+    measurements = Table(
+        title="ctDNA measurements",
+        columns=MEASUREMENT_COLUMNS,
+        rows=tuple(
+            (
+                d.date,
+                s.variant,
+                "detected" if s.detected else "not detected",
+                _pct(s.vaf) if s.detected else None,
+                _pct(s.lod),
+            )
+            for d in patient.draws
+            for s in d.states
+        ),
+        caption="One row per tracked variant per draw; 'not detected' is below the assay's "
+        "limit of detection (LoD), never zero; a variant without a row was not tested.",
         audience="clinician",
     )
     events = Table(
         title="ctDNA events",
-        columns=("date", "event", "variant", "detail", "rule source"),
+        columns=("date", "event", "variant", "detail", "resistance evidence", "rule source"),
         rows=tuple(
             (
                 e.date,
                 e.kind,
                 e.variant,
-                e.detail
-                + (
-                    f" (resistance: {'; '.join(e.resistance_sources)})"
-                    if e.resistance_sources
-                    else ""
-                ),
+                e.detail,
+                "; ".join(e.resistance_sources) or None,
                 e.citation,
             )
             for e in patient.events
         ),
         caption="Rules are data (thresholds configurable), each with its citation.",
     )
-    tables = (draws, events) if patient.events else (draws,)
+    tables = (draws, measurements, events) if patient.events else (draws, measurements)
     figures: tuple[Figure, ...] = ()
     if patient.draws:
         figures = (

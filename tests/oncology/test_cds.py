@@ -119,3 +119,19 @@ def test_document_rules_match_the_tsv_reader(kb: OncologyKnowledge, tmp_path: Pa
         CtdnaSeriesDocument.model_validate({**data, "rows": [rows[0], rows[0]]})
     with pytest.raises(ValidationError):
         CtdnaSeriesDocument.model_validate({**data, "extra": 1})
+
+
+def test_documents_read_back_as_the_record_stores_them(
+    kb: OncologyKnowledge, tmp_path: Path
+) -> None:
+    """The record keeps a body as JSON without its null fields: it must read back equal."""
+    somatic = read_somatic(write_vep(tmp_path / "t.vcf", [L858R, T790M]))
+    tumor = TumorDocument.model_validate(
+        tumor_model(profile_tumour(somatic, "LUAD", kb)).model_dump()
+    )
+    stored = tumor.model_dump(mode="json", exclude_none=True)
+    assert "amp_tier" not in stored["variants"][0]["evidence"][0]  # a null field, dropped
+    assert TumorDocument.model_validate(stored) == tumor
+    series = series_document(example_path("example-ctdna.tsv"))
+    again = CtdnaSeriesDocument.model_validate(series.model_dump(mode="json", exclude_none=True))
+    assert again == series

@@ -615,10 +615,11 @@ def report_of_section(
 ) -> tuple[TumorReport, dict[str, tuple[str, str | None]]]:
     """The tumour results a tumour section carries (evidence items are not; their ids are),
     and the germline PGx text of each therapy (by ``drug|response``)."""
-    tumour = next(
-        (c for f in section.findings for c in f.codes if c.system == ONCOTREE),
-        None,
+    context = next(
+        (f.values for f in section.findings if f.values.get("tumour_type") is not None), {}
     )
+    tumour_type = str(context.get("tumour_type") or "")
+    tumour_name = str(context.get("tumour_name") or tumour_type)
     variants: list[VariantReport] = []
     for f in _findings(section, "oncology.variant."):
         v = f.values
@@ -681,8 +682,8 @@ def report_of_section(
     )
     report = TumorReport(
         sample=section.subject,
-        tumour_type=tumour.code if tumour else "",
-        tumour_name=(tumour.display or tumour.code) if tumour else "",
+        tumour_type=tumour_type,
+        tumour_name=tumour_name,
         lineage=(),
         input_path="",
         input_format="",

@@ -42,7 +42,9 @@ def to_findings(report: TumorReport) -> list[Finding]:
     knowledge = {"oncology": report.knowledge_version}
     if report.pgx_version:
         knowledge["pgx"] = report.pgx_version
-    tumour = Coding("http://oncotree.mskcc.org", report.tumour_type, report.tumour_name)
+    # the tumour type is context, not what a finding states: it goes in ``values`` (the
+    # generic FHIR layer makes ``codes`` the Observation's code)
+    tumour = {"tumour_type": report.tumour_type, "tumour_name": report.tumour_name}
     out: list[Finding] = []
     for v in report.variants:
         if v.tier == "III":
@@ -76,8 +78,8 @@ def to_findings(report: TumorReport) -> list[Finding]:
                 ),
                 sources=_sources([e.id for e in v.evidence[:10]], report.knowledge_version),
                 limitations=report.limitations[:2],
-                codes=(tumour,),
                 values={
+                    **tumour,
                     "tier": v.tier,
                     "amp_level": v.amp_level,
                     "gene": c.gene,
@@ -127,8 +129,8 @@ def to_findings(report: TumorReport) -> list[Finding]:
                 evidence=tuple(Evidence("variant", label) for label in t.variants),
                 sources=_sources(t.evidence[:10], report.knowledge_version),
                 limitations=(*t.conflicts, report.limitations[-1]),
-                codes=(tumour,),
                 values={
+                    **tumour,
                     "drug": t.drug,
                     "response": t.response,
                     "tier": t.tier,
@@ -157,8 +159,12 @@ def to_findings(report: TumorReport) -> list[Finding]:
                 subject=report.sample,
                 evidence=tuple(Evidence("genotype", f"HLA-A{a}") for a in e.hla_a),
                 sources=(Source("FDA label", report.knowledge_version, citation=e.verified_by),),
-                codes=(tumour,),
-                values={"drug": e.drug, "result": e.result, "requirement": e.requirement},
+                values={
+                    **tumour,
+                    "drug": e.drug,
+                    "result": e.result,
+                    "requirement": e.requirement,
+                },
                 knowledge=knowledge,
             )
         )

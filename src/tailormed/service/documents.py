@@ -71,8 +71,13 @@ class DocumentKind:
 
 
 # One line per domain.
-BUILTIN_KINDS: dict[str, tuple[str, str]] = {}  # kind -> ("module:Model", title)
-BUILTIN_SECTIONS: dict[str, str] = {}  # domain -> "module:provider"
+BUILTIN_KINDS: dict[str, tuple[str, str]] = {  # kind -> ("module:Model", title)
+    "oncology.tumor": ("tailormed.oncology.documents:TumorDocument", "Tumour profile"),
+    "oncology.ctdna": ("tailormed.oncology.documents:CtdnaSeriesDocument", "ctDNA series"),
+}
+BUILTIN_SECTIONS: dict[str, str] = {  # domain -> "module:provider"
+    "oncology": "tailormed.oncology.adapters:record_sections",
+}
 
 _kinds: dict[str, DocumentKind | tuple[str, str]] = dict(BUILTIN_KINDS)
 _sections: dict[str, SectionProvider | str] = dict(BUILTIN_SECTIONS)

@@ -206,7 +206,8 @@ def main() -> None:
             f"{floor:.2f} s wall, {floor_cpu:.2f} s CPU"
         )
         print(
-            f"tailormed tumor (read, tier, therapies, tumor.json, findings): {tumour:.2f} s wall, "
+            "tailormed tumor (read, tier, therapies, tumor.json, findings, FHIR): "
+            f"{tumour:.2f} s wall, "
             f"{tumour_cpu:.2f} s CPU = {tumour_cpu / floor_cpu:.1f}x raw CPU (target < 5 s); "
             f"tiers {tiers}, {len(report.therapies)} therapy options"
         )

@@ -91,8 +91,14 @@ def test_tumor_command_errors_are_one_line(tmp_path: Path) -> None:
 def test_ctdna_command_writes_valid_json_charts_and_findings(tmp_path: Path) -> None:
     series = write_series(tmp_path / "s.tsv")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["ctdna", str(series), "--out", str(out), "--fhir"])
+    result = runner.invoke(app, ["ctdna", str(series), "--out", str(out), "--fhir", "--documents"])
     assert result.exit_code == 0, result.output
+    from tailormed.knowledge.oncology_kb import OncologyKnowledge
+    from tailormed.oncology.documents import CtdnaSeriesDocument, classify_document
+
+    doc = CtdnaSeriesDocument.model_validate_json((out / "documents" / "P-T790M.json").read_text())
+    kb = OncologyKnowledge.load()
+    assert classify_document(doc, "P-T790M", kb).status == "molecular-progression-resistance"
     bundle = json.loads((out / "fhir" / "P-T790M.json").read_text())
     assert bundle["entry"][0]["resource"]["subject"]["display"] == "P-T790M"
     data = json.loads((out / "ctdna.json").read_text())

@@ -132,6 +132,13 @@ def ctdna_cmd(
     fhir: Annotated[
         bool, typer.Option("--fhir", help="Also write fhir/<patient>.json (Observations per draw)")
     ] = False,
+    documents: Annotated[
+        bool,
+        typer.Option(
+            "--documents",
+            help="Also write documents/<patient>.json (the record's oncology.ctdna body)",
+        ),
+    ] = False,
 ) -> None:
     """Classify serial ctDNA draws per patient (response, clearance, progression, resistance)."""
     from tailormed.errors import InputError
@@ -147,7 +154,13 @@ def ctdna_cmd(
             raise InputError(f"--rise-fold {rise_fold} must be above 1")
         overrides["rise_fold"] = rise_fold
     patients = run_ctdna(
-        series, out, therapies=therapy or (), overrides=overrides, charts=not no_charts, fhir=fhir
+        series,
+        out,
+        therapies=therapy or (),
+        overrides=overrides,
+        charts=not no_charts,
+        fhir=fhir,
+        documents=documents,
     )
     table = Table("patient", "status", "baseline", "draws", "events")
     for p in patients[:50]:
@@ -161,5 +174,7 @@ def ctdna_cmd(
     console.print(table)
     if len(patients) > 50:
         console.print(f"... {len(patients) - 50} more patients in {out / 'ctdna.json'}")
-    extra = f" and {out / 'fhir'}/" if fhir else ""
+    extra = "".join(
+        f" and {out / name}/" for name, on in (("fhir", fhir), ("documents", documents)) if on
+    )
     console.print(f"wrote {out / 'ctdna.json'}, {out / 'findings.json'}{extra}")

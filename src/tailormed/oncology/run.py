@@ -4,7 +4,8 @@
 ``DIR/findings.json`` and ``DIR/fhir-bundle.json`` (Genomics Reporting, see
 :mod:`.fhir`); ``run_ctdna`` writes ``DIR/ctdna.json`` (schema
 ``tailormed.oncology.ctdna/1``), ``DIR/findings.json``, ``DIR/charts/<patient>.svg`` and,
-when asked, ``DIR/fhir/<patient>.json`` (one Bundle of Observations per draw).
+when asked, ``DIR/fhir/<patient>.json`` (one Bundle of Observations per draw) and
+``DIR/documents/<patient>.json`` (the record's ``oncology.ctdna`` document body).
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def run_ctdna(
     overrides: Mapping[str, float] | None = None,
     charts: bool = True,
     fhir: bool = False,
+    documents: bool = False,
     kb: OncologyKnowledge | None = None,
 ) -> list[PatientCtdna]:
     kb = kb or OncologyKnowledge.load()
@@ -118,6 +120,33 @@ def run_ctdna(
             name = f"charts/{_safe(p.patient)}.svg"
             (out / name).write_text(vaf_chart(p), encoding="utf-8")
             files[p.patient] = name
+    if documents:  # one record document (oncology.ctdna) per patient, ready to PUT
+        from tailormed.oncology.documents import CtdnaRow, CtdnaSeriesDocument, TherapyIn
+
+        by_patient: dict[str, list[CtdnaRow]] = {}
+        for o in observations:
+            by_patient.setdefault(o.patient, []).append(
+                CtdnaRow(
+                    date=o.date,
+                    gene=o.gene,
+                    hgvs_p=o.hgvs_p,
+                    chrom=o.chrom,
+                    pos=o.pos,
+                    ref=o.ref,
+                    alt=o.alt,
+                    vaf=o.vaf,
+                    alt_reads=o.alt_reads,
+                    depth=o.depth,
+                    assay_lod=o.lod,
+                    therapy=o.therapy,
+                    therapy_start=o.therapy_start,
+                )
+            )
+        for who, rows in by_patient.items():
+            doc = CtdnaSeriesDocument(
+                therapies=[TherapyIn(drug=d, start=s) for d, s in given], rows=rows
+            )
+            write_json(doc, out / "documents" / f"{_safe(who)}.json")
     if fhir:
         for p in patients:
             _write_bundle(ctdna_bundle(p, kb.version), out / "fhir" / f"{_safe(p.patient)}.json")

@@ -71,11 +71,12 @@ def terms_cmd(
 ) -> None:
     """Search HPO terms by label and synonym."""
     from tailormed.knowledge.rare import RareKnowledge
+    from tailormed.rare.terms import search_terms
 
     kb = RareKnowledge.load()
     table = Table(title=f"HPO {kb.hpo_release} terms matching {text!r}")
-    for col in ("id", "label", "matched"):
+    for col in ("id", "label", "matched synonym"):
         table.add_column(col)
-    for tid, label, matched in kb.ontology.search(text, limit):
-        table.add_row(tid, label, "" if matched == label else matched)
+    for hit in search_terms(text, limit, ontology=kb.ontology):
+        table.add_row(hit.term_id, hit.label, hit.synonym)
     console.print(table)

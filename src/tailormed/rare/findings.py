@@ -29,8 +29,10 @@ def _severity(c: Candidate) -> Severity:
     return "moderate" if c.rank <= 1 else "low"
 
 
-def to_findings(ranking: Ranking, top: int = 5) -> list[Finding]:
-    """A differential-diagnosis finding per candidate ranked ``top`` or better (ties kept)."""
+def to_findings(ranking: Ranking, top: int = 5, subject: str | None = None) -> list[Finding]:
+    """A differential-diagnosis finding per candidate ranked ``top`` or better (ties kept).
+
+    ``subject`` defaults to the case id."""
     case = ranking.case
     labels = {t.term_id: t.label for t in case.observed}
     findings: list[Finding] = []
@@ -94,7 +96,7 @@ def to_findings(ranking: Ranking, top: int = 5) -> list[Finding]:
                 title=f"Differential diagnosis: {c.disease_name}",
                 severity=_severity(c),
                 summary=summary,
-                subject=case.case_id,
+                subject=subject or case.case_id,
                 recommendations=(
                     "Review the candidate with a clinical geneticist; confirm with "
                     "targeted testing before acting on it.",

@@ -70,7 +70,9 @@ def test_excluded_and_ignored_terms_are_shown(rare_kb: RareKnowledge, tmp_path: 
     assert against["Marfan syndrome (OMIM:154700)"] == ""
 
 
-def test_variant_mode_lists_the_variants(rare_kb: RareKnowledge, samples: Path, tmp_path: Path) -> None:
+def test_variant_mode_lists_the_variants(
+    rare_kb: RareKnowledge, samples: Path, tmp_path: Path
+) -> None:
     csq = "CSQ=T|missense_variant|MODERATE|ABCB7|ENSG1|c.1297G>A||"
     vcf = write_vcf(
         tmp_path / "p.vcf", [("chrX", 75070433, "C", "T", csq, "1")], info_header=VEP_HEADER

@@ -63,6 +63,40 @@ def rank_cmd(
     console.print(f"wrote {out / 'rankings.tsv'} and {len(rankings)} case explanation(s)")
 
 
+@app.command("export-phenopacket")
+@handle_errors
+def export_phenopacket_cmd(
+    case: Annotated[Path, typer.Argument(help="GA4GH Phenopacket v2 JSON file of the case")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Phenopacket file to write")],
+    vcf: Annotated[
+        Path | None,
+        typer.Option(help="GRCh38 VCF (VEP CSQ / snpEff ANN annotated, or plain)"),
+    ] = None,
+    top: Annotated[
+        int, typer.Option(help="Candidates ranked this or better become interpretations")
+    ] = 5,
+    orpha: Annotated[
+        bool, typer.Option("--orpha", help="Rank Orphanet diseases instead of OMIM")
+    ] = False,
+) -> None:
+    """Rank one case and write it as a Phenopacket v2 with the top candidates."""
+    from tailormed.rare.phenopacket import to_phenopacket, write_phenopacket
+    from tailormed.rare.run import rank_phenopackets
+
+    (ranking,) = rank_phenopackets(
+        [case], vcf=vcf, top=max(top, 1), db="ORPHA" if orpha else "OMIM"
+    )
+    packet = to_phenopacket(ranking.case, ranking, top=top)
+    write_phenopacket(packet, out)
+    for w in ranking.warnings:
+        err_console.print(f"[yellow]note:[/] {ranking.case.case_id}: {w}", highlight=False)
+    console.print(
+        f"wrote {out}: {len(ranking.case.observed)} observed and "
+        f"{len(ranking.case.excluded)} excluded terms, "
+        f"{len(packet.get('interpretations', []))} candidate interpretation(s)"
+    )
+
+
 @app.command("terms")
 @handle_errors
 def terms_cmd(

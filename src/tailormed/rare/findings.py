@@ -13,14 +13,17 @@ from tailormed.findings.models import Severity
 from tailormed.knowledge.rare import HPO_CITATION
 from tailormed.rare.models import Candidate, Ranking
 
-HPO_SYSTEM = "http://purl.obolibrary.org/obo/hp.owl"
+HPO_SYSTEM = "http://human-phenotype-ontology.org"  # as HL7 terminology names HPO
 HGNC_SYSTEM = "http://www.genenames.org"
 DISEASE_SYSTEMS = {"OMIM": "https://omim.org", "ORPHA": "https://www.orpha.net"}
 
 
 def _disease_coding(c: Candidate) -> Coding:
-    db = c.disease_id.split(":", 1)[0]
-    return Coding(DISEASE_SYSTEMS.get(db, db), c.disease_id, c.disease_name)
+    """OMIM and Orphanet codes are the numbers (``OMIM:301310`` → ``301310``)."""
+    db, _, number = c.disease_id.partition(":")
+    if db in DISEASE_SYSTEMS and number:
+        return Coding(DISEASE_SYSTEMS[db], number, c.disease_name)
+    return Coding(db, c.disease_id, c.disease_name)
 
 
 def _severity(c: Candidate) -> Severity:

@@ -30,10 +30,19 @@ def rank_cmd(
         bool,
         typer.Option("--baseline", help="Use the information-content baseline (comparison)"),
     ] = False,
+    fhir: Annotated[
+        bool, typer.Option("--fhir", help="Also write <case>.fhir.json (FHIR R4B Bundle)")
+    ] = False,
+    phenopacket: Annotated[
+        bool,
+        typer.Option(
+            "--phenopacket", help="Also write <case>.phenopacket.json with the top candidates"
+        ),
+    ] = False,
 ) -> None:
     """Rank candidate gene–disease pairs; writes rankings.tsv and one JSON per case."""
     from tailormed.rare.output import write_rankings
-    from tailormed.rare.run import rank_phenopackets
+    from tailormed.rare.run import export_case, rank_phenopackets
 
     rankings = rank_phenopackets(
         cases,
@@ -42,7 +51,10 @@ def rank_cmd(
         db="ORPHA" if orpha else "OMIM",
         method="ic" if baseline else "lr",
     )
-    write_rankings(rankings, out)
+    written = write_rankings(rankings, out)
+    for r in rankings:
+        if fhir or phenopacket:
+            written += export_case(r, out, fhir=fhir, phenopacket=phenopacket)
     for r in rankings:
         table = Table(
             title=f"{r.case.case_id}: top candidates ({r.disease_set}, HPO {r.hpo_release})"
@@ -60,7 +72,7 @@ def rank_cmd(
         console.print(table)
         for w in r.warnings:
             err_console.print(f"[yellow]note:[/] {r.case.case_id}: {w}", highlight=False)
-    console.print(f"wrote {out / 'rankings.tsv'} and {len(rankings)} case explanation(s)")
+    console.print(f"wrote {len(written)} file(s) to {out}: rankings.tsv, per-case explanations")
 
 
 @app.command("export-phenopacket")

@@ -77,3 +77,37 @@ def rank_phenopackets(
             )
         )
     return out
+
+
+def export_case(
+    ranking: Ranking,
+    out: Path,
+    *,
+    fhir: bool = True,
+    phenopacket: bool = True,
+    top: int = 5,
+    kb: RareKnowledge | None = None,
+) -> list[Path]:
+    """Write ``<case>.fhir.json`` (FHIR R4B Bundle) and ``<case>.phenopacket.json`` (the
+    case with its top candidates) next to the rankings; returns the paths written."""
+    import json
+
+    from tailormed.atomic import write_atomic
+    from tailormed.rare.fhir import fhir_bundle
+    from tailormed.rare.output import safe_name
+    from tailormed.rare.phenopacket import to_phenopacket, write_phenopacket
+
+    kb = kb or RareKnowledge.load()
+    out.mkdir(parents=True, exist_ok=True)
+    name = safe_name(ranking.case.case_id)
+    written: list[Path] = []
+    if fhir:
+        path = out / f"{name}.fhir.json"
+        bundle = fhir_bundle(ranking, top=top, kb=kb)
+        write_atomic(path, (json.dumps(bundle, indent=2) + "\n").encode("utf-8"))
+        written.append(path)
+    if phenopacket:
+        path = out / f"{name}.phenopacket.json"
+        write_phenopacket(to_phenopacket(ranking.case, ranking, top=top, kb=kb), path)
+        written.append(path)
+    return written

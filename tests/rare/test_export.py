@@ -168,3 +168,20 @@ def test_ranking_body_round_trip(rare_kb: RareKnowledge, samples: Path, tmp_path
     stored["schema"] = "tailormed.rare.ranking/0"
     with pytest.raises(ValidationError):
         RankingBody.model_validate(stored)
+
+
+def test_rank_entry_notes_an_older_release(rare_kb: RareKnowledge) -> None:
+    from tailormed.rare.run import rank_entry
+
+    body = PhenotypeBody(
+        observed=[TermEntry(id="HP:0001166"), TermEntry(id="HP:0001083")],
+        sex="FEMALE",
+        hpo_release="2024-04-26",
+    )
+    ranking = rank_entry(body, "patient-1", kb=rare_kb, top=5)
+    assert ranking.case.case_id == "patient-1" and ranking.case.sex == "FEMALE"
+    assert ranking.warnings[0] == (
+        "the terms were picked in HPO release 2024-04-26 and ranked with release 2025-01-16"
+    )
+    same = rank_entry(body.model_copy(update={"hpo_release": "2025-01-16"}), "p", kb=rare_kb)
+    assert not any("picked in" in w for w in same.warnings)

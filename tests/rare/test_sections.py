@@ -84,3 +84,10 @@ def test_variant_mode_lists_the_variants(
     assert "chrX:75070433:C:T missense_variant hemizygous c.1297G>A" in str(first["Variants"])
     assert "(fits X-linked recessive" in str(first["Variants"])
     assert any(x.startswith("Variant mode: variants from") for x in s.limitations)
+
+
+def test_sections_for_phenopackets(rare_kb: RareKnowledge, samples: Path) -> None:
+    from tailormed.rare.run import sections_for
+
+    (s,) = sections_for([samples / CASE], subject="Sample_2", kb=rare_kb)
+    assert s.subject == "Sample_2" and s.tables[0].rows[0][2] == "ABCB7"

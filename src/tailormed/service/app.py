@@ -47,6 +47,7 @@ from tailormed.service import (
     api_access,
     api_clinical,
     api_patients,
+    api_rare,
     api_results,
     api_uploads,
     hooks,
@@ -161,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=config.max_body_bytes,
     )
 
-    for module in (api_patients, api_results, api_uploads, api_clinical, api_access):
+    for module in (api_patients, api_results, api_uploads, api_clinical, api_access, api_rare):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(api_access.public)
     app.include_router(hooks.router)

@@ -111,3 +111,24 @@ def test_naive_timestamps_are_refused(
     ranking = ranker.rank(read_phenopacket(samples / CASE, rare_kb.ontology), top=3)
     with pytest.raises(ValueError, match="time zone"):
         fhir_resources(ranking, issued=datetime(2026, 1, 1))
+
+
+def test_stored_section_gives_the_same_resources(
+    rare_kb: RareKnowledge, samples: Path, tmp_path: Path
+) -> None:
+    """The FHIR provider reads a stored section (JSON) and gives what the ranking gives."""
+    from tailormed.fhir.resources import Context
+    from tailormed.findings import section_from_json, section_to_json
+    from tailormed.rare.fhir import section_resources
+    from tailormed.rare.sections import section
+
+    csq = "CSQ=T|missense_variant|MODERATE|ABCB7|ENSG1|NM_001271696.3:c.1297G>A||"
+    vcf = write_vcf(
+        tmp_path / "p.vcf", [("chrX", 75070433, "C", "T", csq, "1")], info_header=VEP_HEADER
+    )
+    (ranking,) = rank_phenopackets([samples / CASE], vcf=vcf, kb=rare_kb, top=5)
+    stored = section_from_json(
+        json.loads(json.dumps(section_to_json(section(ranking, top=3, findings_top=3))))
+    )
+    ctx = Context(ranking.case.case_id, {"reference": "Patient/II-1"})
+    assert section_resources(stored, ctx) == fhir_resources(ranking, top=3)

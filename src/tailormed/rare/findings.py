@@ -11,11 +11,20 @@ from __future__ import annotations
 from tailormed.findings import Coding, Evidence, Finding, Source
 from tailormed.findings.models import Severity
 from tailormed.knowledge.rare import HPO_CITATION
-from tailormed.rare.models import Candidate, Ranking
+from tailormed.rare.models import Candidate, Ranking, Variant
 
 HPO_SYSTEM = "http://human-phenotype-ontology.org"  # as HL7 terminology names HPO
 HGNC_SYSTEM = "http://www.genenames.org"
 DISEASE_SYSTEMS = {"OMIM": "https://omim.org", "ORPHA": "https://www.orpha.net"}
+LOINC = "http://loinc.org"
+HGVS_SYSTEM = "http://varnomen.hgvs.org"
+# a GRCh38 VCF record "chrom:pos:ref:alt" (Tailormed's own identifier system)
+VARIANT_SYSTEM = "https://tailormed.org/fhir/grch38-vcf-record"
+ALLELIC_STATES = {  # LOINC answers of 53034-5 "Allelic state"
+    "heterozygous": ("LA6706-1", "Heterozygous"),
+    "homozygous": ("LA6705-3", "Homozygous"),
+    "hemizygous": ("LA6707-9", "Hemizygous"),
+}
 
 
 def _disease_coding(c: Candidate) -> Coding:
@@ -24,6 +33,30 @@ def _disease_coding(c: Candidate) -> Coding:
     if db in DISEASE_SYSTEMS and number:
         return Coding(DISEASE_SYSTEMS[db], number, c.disease_name)
     return Coding(db, c.disease_id, c.disease_name)
+
+
+def variant_evidence(v: Variant) -> Evidence:
+    """A variant behind a candidate: the label a clinician reads, and codings a FHIR export
+    reads back: the gene, the GRCh38 VCF record (:data:`VARIANT_SYSTEM`), the allelic state
+    (LOINC answer of 53034-5) and the HGVS expression when annotated."""
+    label = f"{v.gene} {v.label} {v.consequence} {v.zygosity}" + (f" {v.hgvs}" if v.hgvs else "")
+    if v.allele_frequency is not None:
+        label += f"; gnomAD AF {v.allele_frequency:g}"
+    if v.clinvar:
+        label += f"; ClinVar {v.clinvar}"
+    codes = [Coding(HGNC_SYSTEM, v.gene, v.gene), Coding(VARIANT_SYSTEM, v.label, v.zygosity)]
+    state = ALLELIC_STATES.get(v.zygosity)
+    if state:
+        codes.append(Coding(LOINC, state[0], state[1]))
+    if v.hgvs:
+        codes.append(Coding(HGVS_SYSTEM, v.hgvs))
+    return Evidence(
+        kind="variant",
+        label=label,
+        value=v.pathogenicity,
+        unit="pathogenicity (0-1)",
+        codes=tuple(codes),
+    )
 
 
 def _severity(c: Candidate) -> Severity:
@@ -71,17 +104,7 @@ def to_findings(ranking: Ranking, top: int = 5, subject: str | None = None) -> l
         geno_value: float | None = None
         if c.genotype is not None:
             geno_value = round(c.genotype.log10_lr, 4)
-            evidence += [
-                Evidence(
-                    kind="variant",
-                    label=f"{v.gene} {v.label} {v.consequence} {v.zygosity}"
-                    + (f" {v.hgvs}" if v.hgvs else ""),
-                    value=v.pathogenicity,
-                    unit="pathogenicity (0-1)",
-                    codes=(Coding(HGNC_SYSTEM, v.gene, v.gene),),
-                )
-                for v in c.genotype.variants
-            ]
+            evidence += [variant_evidence(v) for v in c.genotype.variants]
         n_obs = len(case.observed)
         summary = (
             f"Differential diagnosis rank {c.rank:g}: {c.disease_name} ({c.disease_id}){gene}; "
@@ -126,6 +149,10 @@ def to_findings(ranking: Ranking, top: int = 5, subject: str | None = None) -> l
                     "matched_terms": ";".join(c.matched_terms),
                     "method": ranking.method,
                     "disease_set": ranking.disease_set,
+                    "inheritance": "; ".join(c.inheritance) or None,
+                    "hpo_release": ranking.hpo_release,
+                    "variant_mode": ranking.variant_source is not None,
+                    "observed_terms": n_obs,
                 },
                 knowledge={"rare": ranking.knowledge_version},
             )

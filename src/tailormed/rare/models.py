@@ -116,7 +116,9 @@ class GenotypeEvidence:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One row of a ranking: a gene–disease pair (gene empty when the disease has none)."""
+    """One row of a ranking: a gene–disease pair (gene empty when the disease has none).
+
+    ``inheritance``: the disease's modes of inheritance as ``"<HPO id> <label>"``."""
 
     rank: float
     gene: str

@@ -202,7 +202,8 @@ class Ranker:
                         else None
                     ),
                     inheritance=tuple(
-                        self.kb.ontology.label(t) for t in self.kb.inheritance.get(d, ())
+                        f"{self.kb.ontology.term_id(t)} {self.kb.ontology.label(t)}"
+                        for t in self.kb.inheritance.get(d, ())
                     ),
                 )
             )

@@ -107,7 +107,7 @@ def export_case(
     written: list[Path] = []
     if fhir:
         path = out / f"{name}.fhir.json"
-        bundle = fhir_bundle(ranking, top=top, kb=kb)
+        bundle = fhir_bundle(ranking, top=top)
         write_atomic(path, (json.dumps(bundle, indent=2) + "\n").encode("utf-8"))
         written.append(path)
     if phenopacket:

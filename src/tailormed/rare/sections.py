@@ -27,7 +27,8 @@ DIFFERENTIAL_COLUMNS = (
     "Excluded terms against",
     "Variants",
 )
-TERM_COLUMNS = ("Status", "HPO term", "Label", "Note")
+TERMS_TITLE = "HPO terms of the case"
+TERM_COLUMNS = ("Status", "HPO term", "Label", "Onset", "Note")
 METHOD_TEXT = {
     "lr": "score = sum of log10 likelihood ratios of the observed and excluded terms"
     " (plus the genotype's in variant mode)",
@@ -113,11 +114,11 @@ def terms_table(ranking: Ranking) -> Table:
     rows: list[tuple[Value, ...]] = []
     for status, terms in (("observed", case.observed), ("excluded", case.excluded)):
         for t in terms:
-            rows.append((status, t.term_id, t.label, t.note))
+            rows.append((status, t.term_id, t.label, t.onset or "", t.note))
     for ig in case.ignored:
-        rows.append(("ignored", ig.given, "", ig.reason))
+        rows.append(("ignored", ig.given, "", "", ig.reason))
     return Table(
-        title="HPO terms of the case",
+        title=TERMS_TITLE,
         columns=TERM_COLUMNS,
         rows=tuple(rows),
         caption=f"Mapped onto HPO release {ranking.hpo_release}; ignored terms did not "

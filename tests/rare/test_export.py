@@ -185,3 +185,47 @@ def test_rank_entry_notes_an_older_release(rare_kb: RareKnowledge) -> None:
     )
     same = rank_entry(body.model_copy(update={"hpo_release": "2025-01-16"}), "p", kb=rare_kb)
     assert not any("picked in" in w for w in same.warnings)
+
+
+def test_bodies_survive_the_service_round_trip(
+    rare_kb: RareKnowledge, ranker: Ranker, samples: Path
+) -> None:
+    """The service stores ``model_dump(mode="json", exclude_none=True)`` and validates it
+    again on read: both bodies must come back equal."""
+    case = read_phenopacket(samples / CASE, rare_kb.ontology)
+    ranking = ranker.rank(case, top=5)
+    for body in (RankingBody.of(ranking), PhenotypeBody.from_case(case)):
+        stored = json.loads(json.dumps(body.model_dump(mode="json", exclude_none=True)))
+        assert "schema_" not in stored
+        assert type(body).model_validate(stored) == body
+
+
+def test_section_provider_uses_the_stored_ranking_only_when_current(rare_kb: RareKnowledge) -> None:
+    from dataclasses import dataclass
+
+    from tailormed.rare.documents import sections_from_documents
+    from tailormed.rare.run import rank_entry
+
+    @dataclass
+    class Inputs:
+        subject: str
+
+    body = PhenotypeBody(
+        observed=[TermEntry(id="HP:0001166"), TermEntry(id="HP:9999999")],
+        excluded=[TermEntry(id="HP:0002616")],
+        sex="FEMALE",
+    )
+    ranking = rank_entry(body, "p1", kb=rare_kb, top=5)
+    stored = RankingBody.of(ranking).to_json()
+    docs = {"rare.phenotype": body.model_dump(mode="json"), "rare.ranking": stored}
+    assert sections_from_documents({}, Inputs("p1")) == []
+    (s,) = sections_from_documents(docs, Inputs("p1"))
+    assert s.subject == "p1" and len(s.tables[0].rows) <= 6  # the stored top 5 (+ ties)
+    # the entry changed after the ranking was stored: ranked again, from the entry
+    changed = body.model_copy(update={"observed": [TermEntry(id="HP:0001083")]})
+    docs["rare.phenotype"] = changed.model_dump(mode="json")
+    (s2,) = sections_from_documents(docs, Inputs("p1"))
+    assert [r[1] for r in s2.tables[1].rows if r[0] == "observed"] == ["HP:0001083"]
+    # a stored ranking alone is shown as stored
+    (s3,) = sections_from_documents({"rare.ranking": stored}, Inputs("p1"))
+    assert s3 == s

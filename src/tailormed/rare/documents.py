@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tailormed.findings import Section
 from tailormed.knowledge.rare.loader import Ontology
 from tailormed.rare.models import (
     Candidate,
@@ -214,7 +215,9 @@ class KnowledgeModel(_Strict):
 class RankingBody(_Strict):
     """Body of a ``rare.ranking`` document (the ``tailormed.rare.ranking/1`` JSON)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
 
     schema_: Literal["tailormed.rare.ranking/1"] = Field(alias="schema")
     case_id: str
@@ -239,7 +242,7 @@ class RankingBody(_Strict):
         return cls.model_validate(ranking_to_json(ranking))
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        return self.model_dump(mode="json")
 
     def to_ranking(self) -> Ranking:
         """The typed ranking (term indices are not stored: they are -1)."""
@@ -303,3 +306,43 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     PHENOTYPE_KIND: PhenotypeBody,
     RANKING_KIND: RankingBody,
 }
+
+
+class _Inputs(Protocol):
+    @property
+    def subject(self) -> str: ...
+
+
+def entry_matches(body: PhenotypeBody, ranking: Ranking) -> bool:
+    """True when ``ranking`` was computed from exactly this entry (terms as given, sex)."""
+    case = ranking.case
+    observed = {t.given for t in case.observed} | {i.given for i in case.ignored if not i.excluded}
+    excluded = {t.given for t in case.excluded} | {i.given for i in case.ignored if i.excluded}
+    return (
+        observed == {t.id for t in body.observed}
+        and excluded - observed == {t.id for t in body.excluded}
+        and case.sex == body.sex
+    )
+
+
+def sections_from_documents(documents: Mapping[str, Any], inputs: _Inputs) -> list[Section]:
+    """The service's section provider for the rare domain.
+
+    The stored ranking (``rare.ranking``) is shown when it was computed from the current
+    entry (``rare.phenotype``), so the report says what was computed then, with that
+    knowledge version; otherwise the entry is ranked now. No entry and no ranking: none.
+    """
+    from tailormed.knowledge.rare import RareKnowledge
+    from tailormed.rare.run import rank_entry
+    from tailormed.rare.sections import section
+
+    entry = documents.get(PHENOTYPE_KIND)
+    stored = documents.get(RANKING_KIND)
+    if entry is None and stored is None:
+        return []
+    body = PhenotypeBody.model_validate(entry) if entry is not None else None
+    ranking = RankingBody.model_validate(stored).to_ranking() if stored is not None else None
+    if body is not None and (ranking is None or not entry_matches(body, ranking)):
+        ranking = rank_entry(body, inputs.subject, kb=RareKnowledge.load())
+    assert ranking is not None
+    return [section(ranking, subject=inputs.subject)]

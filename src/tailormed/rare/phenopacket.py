@@ -70,6 +70,17 @@ _RESOURCES: dict[str, dict[str, str]] = {
 }
 
 
+def _resource_version(resource: str, release: str) -> str:
+    """The version of each resource as this export knows it: the HPO release; disease and
+    gene ids as linked by that release's annotations; GENO's three allelic-state ids are
+    not taken from a pinned release."""
+    if resource == "hp":
+        return release
+    if resource == "geno":
+        return "not pinned (allelic-state terms only)"
+    return f"as in the HPO {release} annotations"
+
+
 def _onset(text: str) -> dict[str, Any] | None:
     if text.startswith("HP:"):
         term_id, _, label = text.partition(" ")
@@ -215,11 +226,7 @@ def to_phenopacket(
         "created": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "createdBy": f"Tailormed {__version__}",
         "resources": [
-            {
-                **_RESOURCES[r],
-                "version": kb.hpo_release if r == "hp" else f"HPO annotations {kb.hpo_release}",
-            }
-            for r in used
+            {**_RESOURCES[r], "version": _resource_version(r, kb.hpo_release)} for r in used
         ],
         "phenopacketSchemaVersion": SCHEMA_VERSION,
     }

@@ -59,7 +59,7 @@ def test_report_json_lists_every_line_with_its_resolution(
     )
     doc = json.loads(build_report(interp, kb).to_json())
     jsonschema.validate(doc, json.loads(SCHEMA_FILE.read_text()))
-    assert doc["schema"] == REPORT_SCHEMA == "tailormed.report/2"
+    assert doc["schema"] == REPORT_SCHEMA == "tailormed.report/3"
     entries = {e["line"]: e for e in doc["medications"]}
     assert list(entries) == meds
     assert entries["clopidogrel 75 mg daily"]["ingredients"] == ["clopidogrel"]

@@ -36,7 +36,7 @@ def validator() -> jsonschema.Draft202012Validator:
 
 def test_report_json_validates_against_exported_schema(report: Report) -> None:
     document = json.loads(report.to_json())
-    assert document["schema"] == REPORT_SCHEMA == "tailormed.report/2"
+    assert document["schema"] == REPORT_SCHEMA == "tailormed.report/3"
     validator().validate(document)
 
 
@@ -60,7 +60,7 @@ def test_json_round_trip(report: Report, tmp_path: Path) -> None:
 def test_load_report_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "tailormed.report/1"}')  # the old major version is refused
-    with pytest.raises(InputError, match=r"bad\.json: not a tailormed\.report/2 document"):
+    with pytest.raises(InputError, match=r"bad\.json: not a tailormed\.report/3 document"):
         load_report(bad)
     with pytest.raises(InputError, match="cannot read report"):
         load_report(tmp_path / "absent.json")

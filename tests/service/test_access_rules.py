@@ -70,6 +70,7 @@ def _body(method: str, path: str) -> dict[str, Any]:
         ("PATCH", "/family-history/{entry_id}"): {"notes": "changed"},
         ("POST", "/consents"): {"grantee_organisation": "clinic-a"},
         ("POST", "/shares"): {"expires_in_days": 1},
+        ("PUT", "/documents/{kind}"): {"age_years": 50},
         ("POST", "/api/v1/users"): {"role": "clinician"},
         ("POST", "/api/v1/patients"): {"display_name": "X"},
         ("POST", "/cds-services/{service_id}"): {},

@@ -111,12 +111,13 @@ def consented(svc: Svc) -> Svc:
     return svc
 
 
-def test_discovery_lists_both_hooks(svc: Svc) -> None:
+def test_discovery_lists_the_hooks(svc: Svc) -> None:
     r = svc.get("/cds-services", svc.clin_a)
     assert r.status_code == 200
     services = {s["hook"]: s for s in r.json()["services"]}
-    assert set(services) == {"order-select", "order-sign"}
-    for s in services.values():
+    assert set(services) == {"order-select", "order-sign", "patient-view"}
+    assert services["patient-view"]["id"] == "tailormed-patient-view"
+    for s in (services["order-select"], services["order-sign"]):
         assert s["id"] and s["description"]
         assert "{{context.patientId}}" in s["prefetch"]["pgxGenotypes"]
         assert "84413-4" in s["prefetch"]["pgxGenotypes"]

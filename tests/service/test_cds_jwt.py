@@ -86,7 +86,7 @@ def test_signed_jwt_gets_cards_as_the_registered_clinician(ehr: Ehr) -> None:
         )
     assert actors == [ehr.svc.clin_a_id]
     r = ehr.client.get("/cds-services", headers=auth(ehr.token(f"{BASE}/cds-services")))
-    assert r.status_code == 200 and len(r.json()["services"]) == 2
+    assert r.status_code == 200 and len(r.json()["services"]) == 3
 
 
 def test_replayed_jwt_is_refused(ehr: Ehr) -> None:

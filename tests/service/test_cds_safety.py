@@ -284,7 +284,10 @@ def test_results_combine_across_uploads_per_gene(svc: Svc) -> None:
 
 
 def test_discovery_documents_medications_prefetch_and_no_access_behaviour(svc: Svc) -> None:
-    for service in svc.get("/cds-services", svc.clin_a).json()["services"]:
+    services = svc.get("/cds-services", svc.clin_a).json()["services"]
+    view = [s for s in services if s["hook"] == "patient-view"]
+    assert len(view) == 1 and "no cards" in view[0]["usageRequirements"]
+    for service in (s for s in services if s["hook"] != "patient-view"):
         assert "{{context.patientId}}" in service["prefetch"]["pgxMedications"]
         assert "no result available to you" in service["usageRequirements"]
         assert OVERRIDE_REASON_SYSTEM in service["usageRequirements"]

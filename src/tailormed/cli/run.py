@@ -1,4 +1,9 @@
-"""``tailormed run``: the whole job — calls, interpretation, reports and FHIR per sample."""
+"""``tailormed run``: the whole job — calls, interpretation, reports and FHIR per sample.
+
+Clinical inputs (factors, PGS scoring files, tumour findings, phenopackets, observations)
+go to the clinical domains registered in :mod:`tailormed.pipeline.domains`; their sections
+join the same report and FHIR bundle.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +39,47 @@ def run_cmd(
     ] = None,
     factors: Annotated[
         Path | None,
-        typer.Option("--factors", help="Clinical factors JSON (age, height, weight, race...)"),
+        typer.Option(
+            "--factors",
+            help="Patient factors JSON (one model for every domain: age, sex, lipids, blood "
+            "pressure, height, weight, race...)",
+        ),
+    ] = None,
+    pgs: Annotated[
+        list[Path] | None,
+        typer.Option("--pgs", help="PGS Catalog scoring file (.txt/.txt.gz; repeatable)"),
+    ] = None,
+    prs_reference: Annotated[
+        Path | None,
+        typer.Option("--prs-reference", help="Reference panel VCF for PGS percentiles"),
+    ] = None,
+    prs_populations: Annotated[
+        Path | None,
+        typer.Option("--prs-populations", help="Population table of the reference panel (.psam)"),
+    ] = None,
+    tumor: Annotated[
+        Path | None, typer.Option("--tumor", help="Tumour findings (somatic VCF, MAF or JSON)")
+    ] = None,
+    tumor_type: Annotated[
+        str | None, typer.Option("--tumor-type", help="Tumour type (OncoTree code)")
+    ] = None,
+    ctdna: Annotated[
+        list[Path] | None, typer.Option("--ctdna", help="ctDNA series file (repeatable)")
+    ] = None,
+    phenopacket: Annotated[
+        list[Path] | None,
+        typer.Option("--phenopacket", help="GA4GH phenopacket JSON (repeatable)"),
+    ] = None,
+    hpo: Annotated[
+        list[str] | None, typer.Option("--hpo", help="HPO term id, e.g. HP:0001166 (repeatable)")
+    ] = None,
+    observations: Annotated[
+        list[Path] | None,
+        typer.Option("--observations", help="Wearable / PRO / FHIR observation file (repeatable)"),
+    ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option("--subject", help="The sample the clinical inputs belong to (multi-sample)"),
     ] = None,
     missing_to_ref: MissingToRef = False,
     covered_regions: CoveredRegions = None,
@@ -44,13 +89,25 @@ def run_cmd(
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf")] = True,
 ) -> None:
     """Call, interpret and report: report.json/html/pdf and fhir-bundle.json per sample."""
-    from tailormed.pipeline import read_factors, run
+    from tailormed.pipeline import ClinicalInputs, read_factors, run
     from tailormed.recommend import PatientFactors
     from tailormed.recommend.review import read_medication_list
 
     kb = load_kb()
     medications = read_medication_list(meds) if meds else []
     patient = read_factors(factors) if factors else PatientFactors()
+    clinical = ClinicalInputs(
+        factors=factors,
+        pgs=tuple(pgs or ()),
+        prs_reference=prs_reference,
+        prs_populations=prs_populations,
+        tumor=tumor,
+        tumor_type=tumor_type,
+        ctdna=tuple(ctdna or ()),
+        phenopackets=tuple(phenopacket or ()),
+        hpo=tuple(hpo or ()),
+        observations=tuple(observations or ()),
+    )
     options = call_options(
         genes=genes,
         samples=samples,
@@ -82,6 +139,8 @@ def run_cmd(
             factors=patient,
             pdf=pdf,
             progress=step,
+            clinical=clinical,
+            subject=subject,
         )
     for o in outputs:
         actionable = [d.drug for d in o.interpretation.drugs if d.status == "actionable"]
@@ -94,6 +153,12 @@ def run_cmd(
                 else ""
             )
         )
+        for section in o.sections:
+            flagged = [f for f in section.findings if f.severity in ("critical", "high")]
+            console.print(
+                f"    {section.title}: {len(section.findings)} finding(s)"
+                + (f", {len(flagged)} high or critical" if flagged else "")
+            )
         for kind, path in sorted(o.files.items()):
             console.print(f"    {kind:<5} {path}")
     console.print(f"knowledge base {kb.version}; cohort tables and calls.tsv in {out}")

@@ -14,7 +14,10 @@ sample id, not a Patient resource). Entries, in order:
 3. one TherapeuticImplication per gene whose phenotype describes drug handling
    (metabolizer, function, risk, response);
 4. one TherapeuticImplication per matched CPIC / DPWG recommendation;
-5. one MedicationRecommendation Task per actionable recommendation.
+5. one MedicationRecommendation Task per actionable recommendation;
+6. for the clinical domains' sections (cardiovascular, oncology, rare disease, digital
+   health): one generic Observation per finding (:mod:`.findings`) and whatever the
+   domain's registered provider (:mod:`.domains`) adds.
 
 Every resource is validated with the ``fhir.resources.R4B`` models before it is added,
 and the whole Bundle once more at the end. Ids are uuid5 values, stable per sample and
@@ -28,8 +31,10 @@ gene / recommendation; ``fullUrl`` is ``urn:uuid:<id>``.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +48,9 @@ from pydantic import ValidationError
 from tailormed.atomic import write_atomic
 from tailormed.fhir import codes as C
 from tailormed.fhir import resources as R
+from tailormed.fhir.domains import FhirContext, provider_for
+from tailormed.fhir.findings import finding_observation
+from tailormed.findings import Section
 from tailormed.recommend.models import Interpretation
 
 _MODELS: dict[str, Any] = {
@@ -62,9 +70,20 @@ def fhir_id(text: str) -> str:
     return (_INVALID_ID_CHARS.sub("-", text) or "unknown")[:64]
 
 
+def _model(kind: str) -> Any:
+    """The ``fhir.resources.R4B`` model class of a resource type (``"Observation"``)."""
+    found = _MODELS.get(kind)
+    if found is None:
+        if not re.fullmatch(r"[A-Z][A-Za-z]+", kind):
+            raise ValueError(f"not a FHIR resource type: {kind!r}")
+        module = importlib.import_module(f"fhir.resources.R4B.{kind.lower()}")
+        found = _MODELS[kind] = getattr(module, kind)
+    return found
+
+
 def _validated(resource: dict[str, Any]) -> dict[str, Any]:
     """``resource`` after a round through its R4B model (so only valid FHIR leaves here)."""
-    model = _MODELS[resource["resourceType"]]
+    model = _model(resource["resourceType"])
     try:
         parsed = model.model_validate(resource)
     except ValidationError as err:  # a bug in the builders, not bad user input
@@ -129,8 +148,12 @@ def export_bundle(
     *,
     patient_ref: str | None = None,
     issued: datetime | None = None,
+    sections: Sequence[Section] = (),
 ) -> dict[str, Any]:
     """The Genomics Reporting Bundle for one sample, as plain JSON-ready dicts.
+
+    ``sections``: the clinical domains' report sections, exported as Observations (and
+    any profiled resources their domain provider adds).
 
     ``patient_ref`` defaults to ``"Patient/<sample>"`` (the sample id made a valid FHIR
     id); every subject also carries the exact sample id as an identifier
@@ -164,11 +187,22 @@ def export_bundle(
                 task = R.medication_task(ctx, rec, R.urn(obs["id"]))
                 tasks.append((task, f"{rec.drug} ({rec.source})"))
 
+    others: list[dict[str, Any]] = []
+    fhir_ctx = FhirContext(sample, subject, ctx.issued)
+    for section in sections:
+        for finding in section.findings:
+            observations.append(finding_observation(finding, subject, issued=ctx.issued))
+        provider = provider_for(section.domain)
+        for res in provider(section, fhir_ctx) if provider is not None else ():
+            (observations if res.get("resourceType") == "Observation" else others).append(res)
+
     diagnostic = _diagnostic_report(interp, ctx, observations, tasks)
-    resources = [diagnostic, *observations, *(t for t, _ in tasks)]
+    resources = [diagnostic, *observations, *(t for t, _ in tasks), *others]
     ids = [r["id"] for r in resources]
     if len(set(ids)) != len(ids):  # the same gene or recommendation given twice
-        raise ValueError(f"interpretation of {sample!r} repeats a gene call or recommendation")
+        raise ValueError(
+            f"interpretation of {sample!r} repeats a gene call, recommendation or finding"
+        )
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "id": R.resource_id(sample, "bundle"),
@@ -229,13 +263,16 @@ def write_bundle(
     *,
     patient_ref: str | None = None,
     issued: datetime | None = None,
+    sections: Sequence[Section] = (),
 ) -> Path:
     """Write :func:`export_bundle` as JSON to ``path`` atomically (temporary name, rename).
 
     A failure leaves ``path`` as it was: never a half-written bundle. Returns ``path``.
     """
     target = Path(path)
-    bundle = export_bundle(interpretation, patient_ref=patient_ref, issued=issued)
+    bundle = export_bundle(
+        interpretation, patient_ref=patient_ref, issued=issued, sections=sections
+    )
     data = json.dumps(bundle, indent=1, ensure_ascii=False)
     write_atomic(target, (data + "\n").encode("utf-8"))
     return target

@@ -23,6 +23,7 @@ ValueError: table 't': row 1 has 2 cells for 1 columns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -39,6 +40,11 @@ from tailormed.findings.models import (
 )
 
 Audience = Literal["clinician", "patient", "both"]
+
+# Event-handler attributes (onload=...) and references leaving the document (href/src to
+# anything but a "#fragment") are refused: report SVG is inlined into HTML and PDF.
+_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+_EXTERNAL = re.compile(r"""\b(?:xlink:)?(?:href|src)\s*=\s*["']?\s*(?!#)""", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +80,15 @@ class Figure:
         if not head.startswith("<svg"):
             raise ValueError(f"figure {self.title!r}: not an SVG document")
         low = self.svg.lower()
-        if "<script" in low or "javascript:" in low or "<foreignobject" in low:
+        if (
+            "<script" in low
+            or "javascript:" in low
+            or "<foreignobject" in low
+            or _HANDLER.search(self.svg)
+        ):
             raise ValueError(f"figure {self.title!r}: scripts are not allowed in report SVG")
+        if _EXTERNAL.search(self.svg):
+            raise ValueError(f"figure {self.title!r}: external references are not allowed")
 
 
 @dataclass(frozen=True, slots=True)

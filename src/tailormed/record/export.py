@@ -8,12 +8,15 @@ Format ``tailormed.record-export/1``::
                   "created_at", "files": [{"part", "filename", "sha256", "size"}]}],
      "results": [{"id", "upload_id", "sample", "kb_version", "tailormed_version",
                   "created_at", "calls": [GeneCall JSON], "interpretation": {...}}],
-     "medications": [...], "family_history": [...], "consents": [...]}
+     "medications": [...], "family_history": [...], "consents": [...],
+     "documents": [{"id", "kind", "version", "body", "created_by", "created_at"}],
+     "findings": [{"id", "document_id", "created_at", "finding": {...}}]}
 
 Ids are strings, timestamps ISO 8601 UTC; ``calls`` / ``interpretation`` are the stage
 JSON (``GeneCall.to_json`` / ``Interpretation.to_json``), cut down to the reader's
 access like :mod:`tailormed.record.results`. Medications, family history, uploads and
-consents appear only with full access; the others get empty lists.
+consents, clinical documents (every version) and findings appear only with full access;
+the others get empty lists.
 
 The uploaded files themselves (the genome as it was uploaded, decrypted from its sealed
 chunks and checked against its SHA-256) go to the patient alone:
@@ -35,8 +38,10 @@ from tailormed.record import clock
 from tailormed.record.access import Access, Actor, Purpose, operation
 from tailormed.record.errors import KeyUnavailableError, NotFoundError
 from tailormed.record.models import (
+    ClinicalDocument,
     Consent,
     FamilyHistory,
+    FindingRow,
     Medication,
     Patient,
     Result,
@@ -96,8 +101,30 @@ def build_export(session: Session, access: Access) -> dict[str, Any]:
         "medications": [],
         "family_history": [],
         "consents": [],
+        "documents": [],
+        "findings": [],
     }
     if access.full:
+        out["documents"] = [
+            {
+                "id": str(d.id),
+                "kind": d.kind,
+                "version": d.version,
+                "body": d.body,
+                "created_by": str(d.created_by),
+                "created_at": _ts(d.created_at),
+            }
+            for d in _rows(session, ClinicalDocument, pid, ClinicalDocument.created_at)
+        ]
+        out["findings"] = [
+            {
+                "id": str(f.id),
+                "document_id": _id(f.document_id),
+                "created_at": _ts(f.created_at),
+                "finding": f.body,
+            }
+            for f in _rows(session, FindingRow, pid, FindingRow.created_at)
+        ]
         out["uploads"] = [_upload(u) for u in _rows(session, Upload, pid, Upload.created_at)]
         out["medications"] = [
             _medication(m) for m in _rows(session, Medication, pid, Medication.created_at)

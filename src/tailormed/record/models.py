@@ -22,6 +22,11 @@ Tables (see ``migrations/versions/0001_initial.py`` for the DDL that creates the
   the gene list encrypted), until when;
 * ``share``: a patient-issued link (only the token's SHA-256 stored), scope (gene list
   encrypted) and expiry;
+* ``clinical_document``: one version of a clinical document of a domain (kind, e.g.
+  ``cardio.factors``, ``oncology.tumor``, ``rare.phenotype``; body as validated JSON),
+  kind and body encrypted (the kind names a condition), with a blind index for lookup;
+* ``finding``: a stored :class:`tailormed.findings.Finding` (domain, code, severity and
+  body encrypted; domain with a blind index), with the document it was computed from;
 * ``audit_event``: append-only, hash-chained log (no PHI; no foreign keys, so it outlives
   the rows it describes).
 
@@ -259,6 +264,42 @@ class FamilyHistory(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
 
 
+class ClinicalDocument(Base):
+    """One version of a clinical document (a domain's input, e.g. ``cardio.factors``)."""
+
+    __tablename__ = "clinical_document"
+    __table_args__ = (Index("ix_clinical_document_patient_kind", "patient_id", "kind_index"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(EncryptedText())
+    kind_index: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[Any] = mapped_column(EncryptedJSON())
+    created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class FindingRow(Base):
+    """A stored finding (the JSON of :class:`tailormed.findings.FindingModel`)."""
+
+    __tablename__ = "finding"
+    __table_args__ = (Index("ix_finding_patient_domain", "patient_id", "domain_index"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(EncryptedText())
+    domain_index: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(EncryptedText())
+    severity: Mapped[str] = mapped_column(EncryptedText())
+    body: Mapped[Any] = mapped_column(EncryptedJSON())
+    document_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clinical_document.id", ondelete="SET NULL"), index=True
+    )
+    created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
 class Consent(Base):
     __tablename__ = "consent"
     __table_args__ = (
@@ -336,6 +377,8 @@ bind_associated_data(Base.metadata)
 
 # Tables whose rows belong to one patient (deleted with the patient), children first.
 PATIENT_TABLES: tuple[type[Base], ...] = (
+    FindingRow,
+    ClinicalDocument,
     Result,
     UploadChunk,
     Upload,
@@ -362,6 +405,8 @@ BLIND_INDEXES: tuple[BlindIndex, ...] = (
     BlindIndex(Patient, "external_id", "external_id_index", ""),
     BlindIndex(User, "organisation", "organisation_index", "organisation"),
     BlindIndex(Consent, "grantee_organisation", "grantee_organisation_index", "organisation"),
+    BlindIndex(ClinicalDocument, "kind", "kind_index", "document-kind"),
+    BlindIndex(FindingRow, "domain", "domain_index", "finding-domain"),
 )
 
 

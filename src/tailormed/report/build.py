@@ -13,11 +13,14 @@ what the earlier stages decided, and adds the limitations every report must stat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import tailormed
 from tailormed.calling.models import GeneCall, VariantEvidence
 from tailormed.errors import KnowledgeError
+from tailormed.findings import FindingModel, Section, SectionModel
+from tailormed.findings.models import SEVERITIES
 from tailormed.knowledge import KnowledgeBase, load_kb
 from tailormed.medications import ResolvedMedication, resolve_all
 from tailormed.phenotype.models import INDETERMINATE, NO_RESULT, GenePhenotype
@@ -67,8 +70,9 @@ def build_report(
     kb: KnowledgeBase | None = None,
     *,
     generated_at: datetime | None = None,
+    sections: Sequence[Section] = (),
 ) -> Report:
-    """The report of one sample.
+    """The report of one sample, with the clinical domains' ``sections``.
 
     ``kb`` supplies the manifest (source versions and dates) and the list of genes the
     knowledge base covers, used to name the genes this sample was not tested for. Without
@@ -94,7 +98,16 @@ def build_report(
         medications=medication_entries(interpretation, kb),
         patient_factors=PatientFactors(**interpretation.factors.to_json()),
         limitations=report_limitations(interpretation, genes, summary, kb),
+        findings=section_findings(sections),
+        sections=[SectionModel.of(s) for s in sections],
     )
+
+
+def section_findings(sections: Sequence[Section]) -> list[FindingModel]:
+    """Every finding of ``sections``, most severe first (stable within a severity)."""
+    found = [f for s in sections for f in s.findings]
+    ordered = sorted(found, key=lambda f: SEVERITIES.index(f.severity))
+    return [FindingModel.of(f) for f in ordered]
 
 
 # --------------------------------------------------------------------------- provenance

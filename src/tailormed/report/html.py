@@ -22,8 +22,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from tailormed.atomic import write_atomic
+from tailormed.findings import Figure
+from tailormed.findings.sections import FigureModel
 from tailormed.knowledge import KnowledgeBase
 from tailormed.recommend.models import Interpretation
 from tailormed.report import plain
@@ -42,6 +45,21 @@ from tailormed.report.layout import (
     unresolved,
 )
 from tailormed.report.schema import DrugResult, GeneResult, Report, Variant
+
+SEVERITY_LABELS = {
+    "critical": "Act now",
+    "high": "High",
+    "moderate": "Moderate",
+    "low": "Low",
+    "info": "Information",
+}
+DOMAIN_LABELS = {
+    "pgx": "Pharmacogenomics",
+    "cardio": "Cardiovascular",
+    "oncology": "Oncology",
+    "rare": "Rare disease",
+    "digital": "Digital health",
+}
 
 STATUS_LABELS = {
     "actionable": "Actionable",
@@ -87,6 +105,46 @@ def anchor(name: str) -> str:
     return "drug-" + "-".join(re.findall(r"[a-z0-9]+", name.lower()))
 
 
+def report_title(report: Report) -> str:
+    """ "Pharmacogenomic report", or "Personalised medicine report" when clinical domains
+    add sections."""
+    return "Personalised medicine report" if report.sections else "Pharmacogenomic report"
+
+
+def figure_svg(figure: FigureModel) -> Markup | None:
+    """The figure's SVG for inlining, checked again (a report read back from JSON did not
+    pass the :class:`~tailormed.findings.Figure` checks); None if it fails them.
+
+    >>> figure_svg(FigureModel(title="t", svg='<svg onload="x()"></svg>', alt="a")) is None
+    True
+    """
+    try:
+        Figure(figure.title, figure.svg, figure.alt, figure.audience)
+    except ValueError:
+        return None
+    return Markup(figure.svg)
+
+
+def cell_number(value: float) -> str:
+    """A table number: integers as they are, others to at most 3 significant decimals.
+
+    >>> cell_number(7), cell_number(5.38123), cell_number(0.000123)
+    ('7', '5.38', '0.000123')
+    """
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def anchor_id(text: str) -> str:
+    """Letters, digits and hyphens of ``text`` (for HTML ids).
+
+    >>> anchor_id("cardio.prs.PGS001229")
+    'cardio-prs-pgs001229'
+    """
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def _variant_label(v: Variant) -> str:
     return v.rsid or f"g.{v.position}"
 
@@ -107,6 +165,11 @@ def _environment() -> Environment:
     env.filters["advice"] = lambda text: split_text(text)[0]
     env.filters["considerations"] = lambda text: split_text(text)[1]
     env.filters["variant_label"] = _variant_label
+    env.filters["figure_svg"] = figure_svg
+    env.filters["cell_number"] = cell_number
+    env.filters["anchor_id"] = anchor_id
+    env.globals["severity_label"] = SEVERITY_LABELS.__getitem__
+    env.globals["domain_label"] = lambda d: DOMAIN_LABELS.get(d, d)
     env.globals["status_label"] = STATUS_LABELS.__getitem__
     env.globals["action_label"] = ACTION_LABELS.__getitem__
     env.globals["phenoconverted"] = phenoconverted
@@ -163,6 +226,7 @@ def _context(report: Report) -> dict[str, Any]:
         "unanswered": [d for d in report.drugs if d.status in ("no result", "no guideline")],
         "with_evidence": [g for g in report.genes if g.genotypes],
         "generated": report.generated_at.strftime("%Y-%m-%d %H:%M %Z").strip(),
+        "title": report_title(report),
     }
 
 
@@ -190,10 +254,12 @@ def write_html(
 
 
 __all__ = [
+    "SEVERITY_LABELS",
     "STATUS_LABELS",
     "anchor",
     "as_report",
     "render_html",
+    "report_title",
     "safe_url",
     "split_text",
     "write_html",

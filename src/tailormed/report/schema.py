@@ -16,7 +16,7 @@ instead of being half-read. The exported JSON Schema ships beside this module
 >>> Report.model_validate_json(r.model_dump_json(by_alias=True)) == r
 True
 >>> r.model_dump(by_alias=True)["schema"]
-'tailormed.report/2'
+'tailormed.report/3'
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from tailormed.atomic import write_atomic
 from tailormed.errors import InputError
+from tailormed.findings import FindingModel, SectionModel
 
-REPORT_SCHEMA: Final = "tailormed.report/2"
-SCHEMA_URI = "https://tailormed.org/schema/report/2.json"
+REPORT_SCHEMA: Final = "tailormed.report/3"
+SCHEMA_URI = "https://tailormed.org/schema/report/3.json"
 
 DrugStatus = Literal["actionable", "no change", "no result", "no guideline"]
 GeneSource = Literal["VCF", "outside", "research"]
@@ -289,7 +290,9 @@ class Summary(_Model):
 
 
 class Report(_Model):
-    """One sample's pharmacogenomic report (schema ``tailormed.report/2``)."""
+    """One person's report (schema ``tailormed.report/3``): the pharmacogenomic results
+    and, in ``sections``, every clinical domain's part (``/3`` added ``findings`` and
+    ``sections``)."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -299,7 +302,7 @@ class Report(_Model):
         title="Tailormed pharmacogenomic report",
     )
 
-    schema_id: Literal["tailormed.report/2"] = Field(default=REPORT_SCHEMA, alias="schema")
+    schema_id: Literal["tailormed.report/3"] = Field(default=REPORT_SCHEMA, alias="schema")
     sample: str
     generated_at: AwareDatetime
     provenance: Provenance
@@ -320,6 +323,18 @@ class Report(_Model):
     patient_factors: PatientFactors = Field(default_factory=PatientFactors)
     limitations: list[str] = Field(
         default_factory=list, description="Plain sentences every rendering must show."
+    )
+    findings: list[FindingModel] = Field(
+        default_factory=list,
+        description="Every finding of every section, most severe first (critical, high, "
+        "moderate, low, info; stable within a severity). The pharmacogenomic results above "
+        "are not repeated here.",
+    )
+    sections: list[SectionModel] = Field(
+        default_factory=list,
+        description="One entry per clinical domain's part of the report (cardiovascular, "
+        "oncology, rare disease, digital health): its findings, tables, SVG figures, "
+        "limitations and knowledge versions, in the order the domains produced them.",
     )
 
     def gene(self, symbol: str) -> GeneResult | None:

@@ -1,4 +1,9 @@
-"""CDS Hooks 2.0: discovery, the ``order-select`` / ``order-sign`` services and feedback.
+"""CDS Hooks 2.0: discovery, the ``order-select`` / ``order-sign`` / ``patient-view``
+services and feedback.
+
+The clinical domains add their cards through :mod:`.cds_providers` (cardiovascular statin
+advice on a statin order, stored findings that call for action on ``patient-view``...):
+after the pharmacogenomic cards, every provider registered for the hook is asked.
 
 * ``GET /cds-services``: the two services, each with the prefetch templates
   ``pgxGenotypes`` (the patient's Genotype observations, LOINC 84413-4) and
@@ -61,13 +66,21 @@ from tailormed.service.auth import (
     cds_caller,
     require_cds_clinician,
 )
-from tailormed.service.cds import OVERRIDE_REASON_SYSTEM, Action, Card, cards, draft_orders
+from tailormed.service.cds import (
+    OVERRIDE_REASON_SYSTEM,
+    Action,
+    Card,
+    cards,
+    draft_orders,
+    drugs_of,
+)
 from tailormed.service.cds_patient import (
     GENOTYPE_QUERY,
     MEDICATION_QUERY,
     PREFETCH_GENOTYPES,
     PREFETCH_MEDICATIONS,
 )
+from tailormed.service.cds_providers import provider_cards
 
 router = APIRouter(tags=["CDS Hooks"])
 
@@ -82,6 +95,13 @@ USAGE = (
     "you' info cards whatever the reason. Override reasons use the code system "
     f"{OVERRIDE_REASON_SYSTEM}."
 )
+VIEW_USAGE = (
+    "Authenticate with the bearer token of a Tailormed clinician account (or a registered "
+    "EHR's signed JWT). context.patientId is the patient's external id (MRN) in Tailormed, "
+    "or a Tailormed record id. The patient must have consented to that account or its "
+    "organisation (scope all or reports); otherwise, and for an unknown or deleted patient "
+    "alike, the answer has no cards."
+)
 COMMON = (
     " Cards come from the same interpretation as Tailormed's reports: the patient's stored "
     "results and clinical factors, with phenoconversion by the medication list and the "
@@ -91,7 +111,7 @@ COMMON = (
 
 
 class Service(BaseModel):
-    hook: Literal["order-select", "order-sign"]
+    hook: Literal["order-select", "order-sign", "patient-view"]
     id: str
     title: str
     description: str
@@ -129,6 +149,18 @@ SERVICES: dict[str, Service] = {
             prefetch=PREFETCH,
             usageRequirements=USAGE,
         ),
+        Service(
+            hook="patient-view",
+            id="tailormed-patient-view",
+            title="Tailormed findings (patient view)",
+            description=(
+                "When a patient's chart opens: the stored clinical findings that call for "
+                "action (cardiovascular risk and statin advice, oncology, rare disease, "
+                "digital health), each with its evidence and sources, as in the report."
+            ),
+            prefetch={},
+            usageRequirements=VIEW_USAGE,
+        ),
     )
 }
 
@@ -163,13 +195,22 @@ class OrderContext(BaseModel):
     draftOrders: DraftOrders
 
 
+class PatientViewContext(BaseModel):
+    """The ``patient-view`` context."""
+
+    model_config = ConfigDict(extra="allow")
+    userId: str = Field(min_length=1, max_length=256)
+    patientId: str = Field(min_length=1, max_length=256)
+    encounterId: str | None = Field(default=None, max_length=256)
+
+
 class HookRequest(BaseModel):
     model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
     hook: str = Field(min_length=1, max_length=100)
     hookInstance: uuid.UUID
     fhirServer: HttpUrl | None = None
     fhirAuthorization: FhirAuthorization | None = Field(default=None, repr=False)
-    context: OrderContext
+    context: OrderContext | PatientViewContext
     prefetch: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -245,13 +286,19 @@ def call_service(
     session: SessionDep,
     state: StateDep,
 ) -> HookResponse:
-    """Cards for the draft medication orders of an ``order-select`` / ``order-sign`` call."""
+    """Cards for the draft medication orders of an ``order-select`` / ``order-sign`` call,
+    or the patient's findings that call for action on ``patient-view``."""
     service = _service(service_id)
     if request.hook != service.hook:
         raise InputError(f"service {service.id} answers hook {service.hook}, not {request.hook}")
+    patient_ref = request.context.patientId
+    if service.hook == "patient-view":
+        found = provider_cards(session, caller, "patient-view", patient_ref, (), state.kb, None)
+        return HookResponse(cards=found)
+    if not isinstance(request.context, OrderContext):
+        raise InputError(f"{service.hook} needs context.draftOrders")
     if service.hook == "order-select" and request.context.selections is None:
         raise InputError("order-select needs context.selections")
-    patient_ref = request.context.patientId
     genotypes = cds_patient.prefetched_genotypes(request.prefetch, patient_ref)
     ehr_medications = cds_patient.prefetched_medications(request.prefetch, patient_ref)
     if genotypes is not None:
@@ -264,7 +311,20 @@ def call_service(
     interpretation, patient = cds_patient.interpret(
         inputs, patient_ref, draft_orders(context), ehr_medications, state.kb
     )
-    return HookResponse(cards=cards(context, interpretation, state.kb, patient))
+    pgx = cards(context, interpretation, state.kb, patient)
+    selections = request.context.selections
+    drugs = sorted(
+        {
+            name
+            for order in draft_orders(context)
+            if selections is None or order.resource_id in selections
+            for name in drugs_of(order, state.kb)
+        }
+    )
+    more = provider_cards(
+        session, caller, service.hook, patient_ref, drugs, state.kb, interpretation
+    )
+    return HookResponse(cards=pgx + more)
 
 
 @router.post("/cds-services/{service_id}/feedback", response_model=FeedbackResponse)

@@ -37,6 +37,7 @@ from tailormed.record import (
 from tailormed.record.access import grantee_clause, names_grantee
 from tailormed.record.models import Consent, User
 from tailormed.service.auth import get_state
+from tailormed.service.documents import patient_sections
 from tailormed.service.ui.common import DB, KB, PURPOSE, Viewer, _Page, _redirect, render, router
 from tailormed.service.ui.reports import _pick_result, _report_context
 from tailormed.service.ui.session import CSRF, Me, _origin, _require_clinician
@@ -190,6 +191,9 @@ def _patient_page(
         review=review,
         error=error,
         saved=saved,
+        sections=patient_sections(
+            session, me.actor, PURPOSE, pid, kb, subject=patient.display_name or str(pid)
+        ),
     )
 
 

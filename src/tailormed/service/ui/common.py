@@ -40,7 +40,16 @@ from tailormed.record import (
 )
 from tailormed.record.shares import MAX_SHARE_DAYS
 from tailormed.report import plain
-from tailormed.report.html import STATUS_LABELS, safe_url, split_text
+from tailormed.report.html import (
+    DOMAIN_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    anchor_id,
+    cell_number,
+    figure_svg,
+    safe_url,
+    split_text,
+)
 from tailormed.service.auth import ServiceState, get_session, get_state
 
 # The service package: the UI's ``templates/`` and ``static/`` live beside this package.
@@ -194,6 +203,11 @@ def _environment() -> Environment:
     )
     env.filters.update(when=_when, day=_day, safe_url=safe_url)
     env.filters["advice"] = lambda text: split_text(text)[0]
+    env.filters.update(figure_svg=figure_svg, cell_number=cell_number, anchor_id=anchor_id)
+    env.globals.update(
+        severity_label=SEVERITY_LABELS.__getitem__,
+        domain_label=lambda d: DOMAIN_LABELS.get(d, d),
+    )
     env.globals.update(
         status_label=STATUS_LABELS.get,
         is_notable=plain.is_notable,

@@ -35,6 +35,7 @@ from tailormed.record import (
 )
 from tailormed.record.shares import MAX_SHARE_DAYS
 from tailormed.service.auth import get_state
+from tailormed.service.documents import patient_sections
 from tailormed.service.ui.common import DB, KB, PURPOSE, _redirect, render, router
 from tailormed.service.ui.reports import _pick_result, _report_context
 from tailormed.service.ui.session import CSRF, Me, _optional_viewer, _origin, _patient_id
@@ -59,6 +60,7 @@ def my_results(
         upload_action="/ui/me/uploads",
         upload_title="Add a test result",
         **_report_context(chosen.interpretation if chosen else None, kb),
+        sections=patient_sections(session, me.actor, PURPOSE, pid, kb),
     )
 
 

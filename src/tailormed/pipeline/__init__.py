@@ -11,11 +11,18 @@ functions, so a sample is called, interpreted and written the same way everywher
 * :func:`report_samples`: interpret and write every sample, then the cohort-level
   ``genes.tsv`` and ``drugs.tsv``;
 * :func:`run`: all of it, plus ``calls.tsv`` and ``<sample>.json`` calls in ``<out>``.
+
+Clinical domains (cardiovascular, oncology, rare disease, digital health) join through
+:mod:`tailormed.pipeline.domains`: :class:`ClinicalInputs` (factors, PGS files, tumour,
+phenopackets, observations ...) go to every registered domain adapter, and the
+:class:`~tailormed.findings.Section` objects they return go into the same report
+(``report.json`` ``sections`` and ``findings``, the HTML and PDF views) and FHIR bundle.
+Clinical inputs describe one person: a multi-sample run needs ``subject`` to say which
+sample they belong to.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,12 +34,38 @@ from tailormed.calling.output import merge_outside, safe_name, write_calls
 from tailormed.calling.outside import read_outside_calls
 from tailormed.errors import InputError
 from tailormed.fhir import write_bundle
+from tailormed.findings import Section
 from tailormed.knowledge import KnowledgeBase
+from tailormed.pipeline.domains import (
+    ClinicalInputs,
+    Context,
+    DomainAdapter,
+    domain_sections,
+    register_domain,
+)
 from tailormed.recommend import Interpretation, PatientFactors, build_interpretation
 from tailormed.report import write_reports
 from tailormed.report.cohort import write_cohort
 
 Progress = Callable[[str, int, int], None]  # message, steps done, steps in all
+
+__all__ = [
+    "ClinicalInputs",
+    "Context",
+    "DomainAdapter",
+    "Progress",
+    "SampleOutput",
+    "call_inputs",
+    "clinical_subject",
+    "domain_sections",
+    "example_path",
+    "interpret_sample",
+    "read_factors",
+    "register_domain",
+    "report_samples",
+    "run",
+    "write_sample",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +74,7 @@ class SampleOutput:
     folder: Path
     files: dict[str, Path]
     interpretation: Interpretation
+    sections: tuple[Section, ...] = ()
 
 
 def example_path(name: str) -> Path:
@@ -48,44 +82,12 @@ def example_path(name: str) -> Path:
     return Path(str(resources.files("tailormed") / "examples" / name))
 
 
-FACTOR_FIELDS = {
-    "age_years": float,
-    "height_cm": float,
-    "weight_kg": float,
-    "race": str,
-    "african_ancestry": bool,
-    "enzyme_inducer": bool,
-    "amiodarone": bool,
-}
-
-
 def read_factors(path: Path) -> PatientFactors:
-    """Clinical factors (JSON object with the :class:`PatientFactors` fields)."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("patient factors file does not exist", path=path) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc.msg})", path=path, line=exc.lineno) from None
-    if not isinstance(raw, dict):
-        raise InputError("expected a JSON object of patient factors", path=path)
-    values: dict[str, object] = {}
-    for key, value in raw.items():
-        kind = FACTOR_FIELDS.get(key)
-        if kind is None:
-            raise InputError(
-                f"unknown factor {key!r}; known: {', '.join(FACTOR_FIELDS)}", path=path
-            )
-        if value is None:
-            continue
-        if kind is bool and not isinstance(value, bool):
-            raise InputError(f"{key} must be true or false", path=path)
-        if kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise InputError(f"{key} must be a number", path=path)
-        if kind is float and not 0 < float(value) < 1000:
-            raise InputError(f"{key} = {value} is out of range", path=path)
-        values[key] = float(value) if kind is float else value
-    return PatientFactors(**values)  # type: ignore[arg-type]
+    """The PGx factors of a patient-factors file (the one model of :mod:`tailormed.factors`:
+    every domain's keys are accepted and checked; the PGx subset is returned)."""
+    from tailormed.factors import read_factors as read_all
+
+    return PatientFactors(**read_all(path).pgx())
 
 
 def call_inputs(
@@ -123,12 +125,18 @@ def write_sample(
     *,
     generated_at: datetime | None = None,
     pdf: bool = True,
+    sections: Sequence[Section] = (),
 ) -> SampleOutput:
-    """One sample's reports and FHIR bundle in ``folder`` (``<out>/<safe sample name>``)."""
+    """One sample's reports and FHIR bundle in ``folder`` (``<out>/<safe sample name>``),
+    with the clinical domains' ``sections`` in both."""
     issued = generated_at or datetime.now(UTC)
-    files = write_reports(interpretation, folder, kb, generated_at=issued, pdf=pdf)
-    files["fhir"] = write_bundle(interpretation, folder / "fhir-bundle.json", issued=issued)
-    return SampleOutput(interpretation.sample, folder, files, interpretation)
+    files = write_reports(
+        interpretation, folder, kb, generated_at=issued, pdf=pdf, sections=sections
+    )
+    files["fhir"] = write_bundle(
+        interpretation, folder / "fhir-bundle.json", issued=issued, sections=sections
+    )
+    return SampleOutput(interpretation.sample, folder, files, interpretation, tuple(sections))
 
 
 def report_samples(
@@ -142,11 +150,15 @@ def report_samples(
     generated_at: datetime | None = None,
     progress: Progress | None = None,
     total: int = 0,
+    clinical: ClinicalInputs | None = None,
+    vcfs: Sequence[Path] = (),
+    subject: str | None = None,
 ) -> list[SampleOutput]:
     """Interpret and write every ``(sample, calls)``, then the cohort TSVs in ``out_dir``.
 
     ``progress`` gets ``(message, done, total)`` before each sample (steps counted from 1;
-    ``total`` is the caller's count of steps, 0 when unknown).
+    ``total`` is the caller's count of steps, 0 when unknown). ``clinical`` inputs go to
+    the domain adapters for ``subject`` (default: the only sample) with ``vcfs``.
     """
     issued = generated_at or datetime.now(UTC)
     step = progress or (lambda _msg, _done, _total: None)
@@ -154,10 +166,43 @@ def report_samples(
     for done, (sample, calls) in enumerate(samples, start=1):
         step(f"interpreting and reporting {sample}", done, total)
         interpretation = interpret_sample(calls, kb, medications=medications, factors=factors)
+        sections: list[Section] = []
+        if clinical is not None and (subject is None or subject == sample):
+            context = Context(sample, tuple(vcfs), kb, interpretation, issued)
+            sections = domain_sections(clinical, context)
         folder = out_dir / safe_name(sample)
-        outputs.append(write_sample(interpretation, folder, kb, generated_at=issued, pdf=pdf))
+        outputs.append(
+            write_sample(
+                interpretation, folder, kb, generated_at=issued, pdf=pdf, sections=sections
+            )
+        )
     write_cohort([o.interpretation for o in outputs], out_dir)
     return outputs
+
+
+def clinical_subject(
+    samples: Sequence[str], clinical: ClinicalInputs | None, subject: str | None
+) -> str | None:
+    """The sample the clinical inputs belong to (checked), or None without any.
+
+    >>> clinical_subject(["S1"], ClinicalInputs(pgs=(Path("a.txt"),)), None)
+    'S1'
+    """
+    if clinical is None or (clinical.empty and not clinical.options):
+        return None
+    if subject is not None:
+        if subject not in samples:
+            raise InputError(
+                f"--subject {subject!r} is not a sample of the input "
+                f"(samples: {', '.join(samples[:10])})"
+            )
+        return subject
+    if len(samples) != 1:
+        raise InputError(
+            f"clinical inputs describe one person but the input has {len(samples)} samples: "
+            "say which with --subject (or --samples to report one)"
+        )
+    return samples[0]
 
 
 def run(
@@ -171,12 +216,19 @@ def run(
     factors: PatientFactors | None = None,
     pdf: bool = True,
     progress: Progress | None = None,
+    clinical: ClinicalInputs | None = None,
+    subject: str | None = None,
 ) -> list[SampleOutput]:
-    """Run every stage; returns what was written per sample."""
+    """Run every stage; returns what was written per sample.
+
+    ``clinical`` (optional) adds the clinical domains' sections for ``subject`` (default:
+    the only sample; a multi-sample input without ``subject`` is an error).
+    """
     started = datetime.now(UTC)
     step = progress or (lambda _msg, _done, _total: None)
     step("calling star alleles", 0, 1)
     callset = call_inputs(inputs, kb, options, outside=outside)
+    who = clinical_subject(list(callset.samples), clinical, subject)
     total = 1 + len(callset.samples)
     write_calls(callset, out_dir)
     outputs = report_samples(
@@ -189,6 +241,9 @@ def run(
         generated_at=started,
         progress=progress,
         total=total,
+        clinical=clinical if who is not None else None,
+        vcfs=inputs,
+        subject=who,
     )
     step("done", total, total)
     return outputs

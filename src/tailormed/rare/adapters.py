@@ -1,13 +1,13 @@
 """The rare-disease step of ``tailormed run``: phenopackets or HPO ids → report sections.
 
-The pipeline asks once per genome sample. A phenopacket belongs to the sample named like
-its subject id (or its id); when the genome file has one sample and the phenopacket names
-another, it is still that sample's (one person per run), and the section says so. With
-several samples, a phenopacket that names none of them is an error, never attached to
-every report. ``--hpo`` terms (``HP:0001250``, or ``-HP:0001250`` / ``not:HP:0001250`` for
-an excluded term) describe the one sample of a single-sample run. ``rare.vcf`` (the
-run's ``--rare-vcf``: a VEP/snpEff-annotated exome or genome) adds variant evidence;
-``rare.orpha`` ranks Orphanet diseases instead of OMIM.
+The pipeline gives the clinical inputs to one person, the run's subject (its only sample,
+or ``--subject``). A phenopacket whose subject id (or id) is that sample is used as is; one
+that names a *different* sample of the genome VCF is an error (it describes someone
+else); one that names no sample is taken as the subject's, and its section says that the
+names differ. ``--hpo`` terms (``HP:0001250``, or ``-HP:0001250`` / ``not:HP:0001250`` for an
+excluded term) describe the subject. The run options ``rare.vcf`` (``--rare-vcf``: a VEP- or
+snpEff-annotated exome or genome) add variant evidence; ``rare.orpha`` ranks Orphanet
+diseases instead of OMIM.
 """
 
 from __future__ import annotations
@@ -78,7 +78,6 @@ def pipeline_sections(inputs: Inputs, context: RunContext) -> list[Section]:
         return []
     kb = RareKnowledge.load()
     names = _samples(context.vcfs) if context.vcfs else [context.sample]
-    single = len(names) <= 1
     opts = inputs.options
     vcf = opts.get("rare.vcf")
     db = "ORPHA" if opts.get("rare.orpha") else "OMIM"
@@ -86,23 +85,23 @@ def pipeline_sections(inputs: Inputs, context: RunContext) -> list[Section]:
     notes: dict[Path, str] = {}
     for path in inputs.phenopackets:
         case = read_phenopacket(Path(path), kb.ontology)
-        named = [n for n in (case.subject_id, case.case_id) if n and n in names]
-        if named:
-            if context.sample in named:
-                mine.append(Path(path))
-        elif single:
+        ids = [n for n in (case.subject_id, case.case_id) if n]
+        if context.sample in ids:
             mine.append(Path(path))
-            notes[Path(path)] = (
-                f"The phenopacket's subject ({case.subject_id or case.case_id}) is not named "
-                f"like the genome sample ({context.sample}); this report assumes they are "
-                "the same person."
-            )
-        else:
+            continue
+        other = [n for n in ids if n in names]
+        if other:
             raise InputError(
-                f"the phenopacket's subject {case.subject_id!r} (case {case.case_id}) names no "
-                f"sample of the genome VCF ({', '.join(names)})",
+                f"the phenopacket describes sample {other[0]!r} of the genome VCF, not the "
+                f"run's subject {context.sample!r}",
                 path=path,
             )
+        mine.append(Path(path))
+        notes[Path(path)] = (
+            f"The phenopacket's subject ({case.subject_id or case.case_id}) is not named "
+            f"like the genome sample ({context.sample}); this report assumes they are the "
+            "same person."
+        )
     out: list[Section] = []
     rankings = (
         rank_phenopackets(mine, vcf=Path(vcf) if vcf else None, top=50, db=db, kb=kb)
@@ -116,12 +115,7 @@ def pipeline_sections(inputs: Inputs, context: RunContext) -> list[Section]:
         if path in notes:
             s = replace(s, limitations=(notes[path], *s.limitations))
         out.append(s)
-    if inputs.hpo and single:
+    if inputs.hpo:
         ranking = rank_entry(parse_hpo(inputs.hpo), context.sample, db=db, kb=kb)
         out.append(section(ranking, subject=context.sample))
-    elif inputs.hpo:
-        raise InputError(
-            "--hpo describes one person, but the genome VCF has several samples; "
-            "give a phenopacket per sample instead"
-        )
     return out

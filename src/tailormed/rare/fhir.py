@@ -41,6 +41,7 @@ from tailormed.findings import Coding, Evidence, Finding, Section
 from tailormed.findings.models import Value
 from tailormed.rare.findings import (
     DISEASE_SYSTEMS,
+    GENE_SYMBOL_SYSTEM,
     HGNC_SYSTEM,
     HGVS_SYSTEM,
     HPO_SYSTEM,
@@ -172,7 +173,7 @@ def variant_observation(ctx: Ctx, e: Evidence) -> dict[str, Any] | None:
     """The Variant Observation of a finding's variant evidence (None if it names no
     VCF record)."""
     record = _codes(e, VARIANT_SYSTEM)
-    genes = _codes(e, HGNC_SYSTEM)
+    genes = _codes(e, HGNC_SYSTEM) + _codes(e, GENE_SYMBOL_SYSTEM)
     if not record or not genes:
         return None
     chrom, pos, ref, alt = record[0].code.rsplit(":", 3)
@@ -186,7 +187,7 @@ def variant_observation(ctx: Ctx, e: Evidence) -> dict[str, Any] | None:
     if len(ref) > 1:
         span["high"] = {"value": start + len(ref) - 1}
     components: list[dict[str, Any]] = [
-        R.gene_studied(genes[0].code),
+        R.gene_studied(genes[0].display or genes[0].code),
         {
             "code": C.concept(C.LOINC, "62374-4", "Human reference sequence assembly version"),
             "valueCodeableConcept": C.concept(C.LOINC, "LA26806-2", "GRCh38"),

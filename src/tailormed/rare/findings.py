@@ -8,13 +8,16 @@ record and CDS layers render these without knowing this package.
 
 from __future__ import annotations
 
+from tailormed.fhir.hgnc import hgnc_id
 from tailormed.findings import Coding, Evidence, Finding, Source
 from tailormed.findings.models import Severity
 from tailormed.knowledge.rare import HPO_CITATION
 from tailormed.rare.models import Candidate, Ranking, Variant
 
 HPO_SYSTEM = "http://human-phenotype-ontology.org"  # as HL7 terminology names HPO
-HGNC_SYSTEM = "http://www.genenames.org"
+HGNC_SYSTEM = "http://www.genenames.org"  # code "HGNC:<n>", as the Genomics Reporting IG
+# a gene symbol without an HGNC id in Tailormed's table (never sent as an HGNC code)
+GENE_SYMBOL_SYSTEM = "https://tailormed.org/fhir/CodeSystem/gene-symbol"
 DISEASE_SYSTEMS = {"OMIM": "https://omim.org", "ORPHA": "https://www.orpha.net"}
 LOINC = "http://loinc.org"
 HGVS_SYSTEM = "http://varnomen.hgvs.org"
@@ -25,6 +28,12 @@ ALLELIC_STATES = {  # LOINC answers of 53034-5 "Allelic state"
     "homozygous": ("LA6705-3", "Homozygous"),
     "hemizygous": ("LA6707-9", "Hemizygous"),
 }
+
+
+def gene_coding(symbol: str) -> Coding:
+    """The HGNC id when Tailormed's table has it, else the symbol in Tailormed's own system."""
+    hid = hgnc_id(symbol)
+    return Coding(HGNC_SYSTEM, hid, symbol) if hid else Coding(GENE_SYMBOL_SYSTEM, symbol, symbol)
 
 
 def _disease_coding(c: Candidate) -> Coding:
@@ -44,7 +53,7 @@ def variant_evidence(v: Variant) -> Evidence:
         label += f"; gnomAD AF {v.allele_frequency:g}"
     if v.clinvar:
         label += f"; ClinVar {v.clinvar}"
-    codes = [Coding(HGNC_SYSTEM, v.gene, v.gene), Coding(VARIANT_SYSTEM, v.label, v.zygosity)]
+    codes = [gene_coding(v.gene), Coding(VARIANT_SYSTEM, v.label, v.zygosity)]
     state = ALLELIC_STATES.get(v.zygosity)
     if state:
         codes.append(Coding(LOINC, state[0], state[1]))
@@ -114,7 +123,7 @@ def to_findings(ranking: Ranking, top: int = 5, subject: str | None = None) -> l
             summary += f" Variants: {c.genotype.summary}."
         codes = [_disease_coding(c)]
         if c.gene:
-            codes.append(Coding(HGNC_SYSTEM, c.gene, c.gene))
+            codes.append(gene_coding(c.gene))
         findings.append(
             Finding(
                 domain="rare",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tailormed.cli.main import app
@@ -99,3 +100,40 @@ def test_bundled_example_case(rare_kb: RareKnowledge) -> None:
         assert (r.candidates[0].disease_id, r.candidates[0].gene) == ("OMIM:301310", "ABCB7")
     gap = both.candidates[0].score - both.candidates[1].score
     assert gap > pheno.candidates[0].score - pheno.candidates[1].score
+
+
+@pytest.mark.slow
+def test_tailormed_run_adds_the_differential_diagnosis(tmp_path: Path) -> None:
+    """``tailormed run`` with a phenopacket and an annotated VCF: the report and the FHIR
+    bundle carry the rare-disease section (the genome here is the bundled rare example,
+    which has no pharmacogene positions: the PGx part is all no-calls)."""
+    from tailormed.pipeline import example_path
+
+    vcf = example_path("example-rare.vcf")
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(vcf),
+            "--phenopacket",
+            str(example_path("example-rare-phenopacket.json")),
+            "--rare-vcf",
+            str(vcf),
+            "--out",
+            str(tmp_path),
+            "--no-pdf",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "II-1" / "report.json").read_text())
+    (rare,) = [s for s in report["sections"] if s["domain"] == "rare"]
+    first = dict(zip(rare["tables"][0]["columns"], rare["tables"][0]["rows"][0], strict=True))
+    assert (first["Gene"], first["Rank"]) == ("ABCB7", 1)
+    assert "hemizygous" in first["Variants"]
+    bundle = json.loads((tmp_path / "II-1" / "fhir-bundle.json").read_text())
+    profiles = {
+        p.rsplit("/", 1)[-1]
+        for e in bundle["entry"]
+        for p in e["resource"].get("meta", {}).get("profile", [])
+    }
+    assert {"diagnostic-implication", "phenotype", "variant"} <= profiles

@@ -23,3 +23,26 @@ def test_term_search_needs_an_account_and_finds_synonyms(svc: Svc) -> None:
     assert (
         svc.get("/api/v1/terms/hpo", svc.clin_a, params={"q": "a", "limit": 0}).status_code == 422
     )
+
+
+def test_phenotype_document_through_the_api(svc: Svc) -> None:
+    from tests.service.conftest import auth
+
+    base = f"/api/v1/patients/{svc.pat_a}"
+    body = {
+        "observed": [{"id": "HP:0001166"}, {"id": "HP:0001083", "onset": "P6Y"}],
+        "excluded": [{"id": "HP:0002616"}],
+        "sex": "FEMALE",
+    }
+    r = svc.client.put(f"{base}/documents/rare.phenotype", headers=auth(svc.user_a), json=body)
+    assert r.status_code == 200, r.text
+    sections = svc.get(f"{base}/sections", svc.user_a).json()
+    (rare,) = [s for s in sections if s["domain"] == "rare"]
+    assert rare["title"] == "Differential diagnosis"
+    genes = {row[2] for row in rare["tables"][0]["rows"]}
+    assert "FBN1" in genes
+    findings = svc.get(f"{base}/findings", svc.user_a).json()
+    assert any(f["finding"]["code"].startswith("rare.differential.") for f in findings)
+    bad = {"observed": [{"id": "HP:0001166"}], "excluded": [{"id": "HP:0001166"}]}
+    r = svc.client.put(f"{base}/documents/rare.phenotype", headers=auth(svc.user_a), json=bad)
+    assert r.status_code == 422 and "both as observed and as excluded" in r.text

@@ -71,8 +71,13 @@ class DocumentKind:
 
 
 # One line per domain.
-BUILTIN_KINDS: dict[str, tuple[str, str]] = {}  # kind -> ("module:Model", title)
-BUILTIN_SECTIONS: dict[str, str] = {}  # domain -> "module:provider"
+BUILTIN_KINDS: dict[str, tuple[str, str]] = {  # kind -> ("module:Model", title)
+    "rare.phenotype": ("tailormed.rare.documents:PhenotypeBody", "Rare-disease phenotype (HPO)"),
+    "rare.ranking": ("tailormed.rare.documents:RankingBody", "Rare-disease ranking"),
+}
+BUILTIN_SECTIONS: dict[str, str] = {  # domain -> "module:provider"
+    "rare": "tailormed.rare.documents:sections_from_documents",
+}
 
 _kinds: dict[str, DocumentKind | tuple[str, str]] = dict(BUILTIN_KINDS)
 _sections: dict[str, SectionProvider | str] = dict(BUILTIN_SECTIONS)

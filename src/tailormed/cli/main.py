@@ -93,6 +93,15 @@ def demo(
         meds=example_path("example-meds.txt"),
         factors=example_path("example-factors.json"),
     )
+    console.rule("Example rare-disease case")
+    rare.rank_cmd(
+        [example_path("example-rare-phenopacket.json")],
+        out / "rare",
+        vcf=example_path("example-rare.vcf"),
+        top=50,
+        fhir=True,
+        phenopacket=True,
+    )
     console.print(f"Open [bold]{out}/Sample_2/report.html[/] in a browser to read the report.")
 
 

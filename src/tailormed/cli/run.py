@@ -71,7 +71,19 @@ def run_cmd(
         typer.Option("--phenopacket", help="GA4GH phenopacket JSON (repeatable)"),
     ] = None,
     hpo: Annotated[
-        list[str] | None, typer.Option("--hpo", help="HPO term id, e.g. HP:0001166 (repeatable)")
+        list[str] | None,
+        typer.Option(
+            "--hpo",
+            help="HPO term id, e.g. HP:0001166; not:HP:0002616 for an excluded term (repeatable)",
+        ),
+    ] = None,
+    rare_vcf: Annotated[
+        Path | None,
+        typer.Option(
+            "--rare-vcf",
+            help="Annotated GRCh38 exome/genome VCF (VEP CSQ or snpEff ANN) for the rare-disease "
+            "ranking's variant evidence",
+        ),
     ] = None,
     observations: Annotated[
         list[Path] | None,
@@ -107,6 +119,7 @@ def run_cmd(
         phenopackets=tuple(phenopacket or ()),
         hpo=tuple(hpo or ()),
         observations=tuple(observations or ()),
+        options={"rare.vcf": rare_vcf} if rare_vcf else {},
     )
     options = call_options(
         genes=genes,

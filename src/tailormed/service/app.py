@@ -49,6 +49,7 @@ from tailormed.service import (
     api_clinical,
     api_documents,
     api_patients,
+    api_rare,
     api_results,
     api_uploads,
     hooks,
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_clinical,
         api_documents,
         api_access,
+        api_rare,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(api_access.public)

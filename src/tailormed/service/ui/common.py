@@ -69,6 +69,7 @@ FLASH = {
     "granted": "Consent granted.",
     "revoked": "Consent revoked. That person or organisation can no longer see your results.",
     "share-revoked": "Share link revoked. It no longer works.",
+    "rare-saved": "Phenotype saved and ranked.",
 }
 
 

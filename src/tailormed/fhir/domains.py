@@ -42,6 +42,7 @@ FhirProvider = Callable[[Section, FhirContext], list[dict[str, Any]]]
 
 # One line per domain: domain -> "module:function".
 BUILTIN: dict[str, str] = {
+    "oncology": "tailormed.oncology.fhir:fhir_resources",
     "rare": "tailormed.rare.fhir:section_resources",
 }
 

@@ -72,10 +72,13 @@ class DocumentKind:
 
 # One line per domain.
 BUILTIN_KINDS: dict[str, tuple[str, str]] = {  # kind -> ("module:Model", title)
+    "oncology.tumor": ("tailormed.oncology.documents:TumorDocument", "Tumour profile"),
+    "oncology.ctdna": ("tailormed.oncology.documents:CtdnaSeriesDocument", "ctDNA series"),
     "rare.phenotype": ("tailormed.rare.documents:PhenotypeBody", "Rare-disease phenotype (HPO)"),
     "rare.ranking": ("tailormed.rare.documents:RankingBody", "Rare-disease ranking"),
 }
 BUILTIN_SECTIONS: dict[str, str] = {  # domain -> "module:provider"
+    "oncology": "tailormed.oncology.adapters:record_sections",
     "rare": "tailormed.rare.documents:sections_from_documents",
 }
 

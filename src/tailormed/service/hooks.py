@@ -74,6 +74,7 @@ from tailormed.service.cds import (
     draft_orders,
     drugs_of,
 )
+from tailormed.service.cds_models import order_ingredients
 from tailormed.service.cds_patient import (
     GENOTYPE_QUERY,
     MEDICATION_QUERY,
@@ -313,12 +314,17 @@ def call_service(
     )
     pgx = cards(context, interpretation, state.kb, patient)
     selections = request.context.selections
+    selected = [
+        order
+        for order in draft_orders(context)
+        if selections is None or order.resource_id in selections
+    ]
     drugs = sorted(
-        {
+        {name for order in selected for name in drugs_of(order, state.kb)}
+        | {
             name
-            for order in draft_orders(context)
-            if selections is None or order.resource_id in selections
-            for name in drugs_of(order, state.kb)
+            for order in selected
+            for name in order_ingredients(order.text, order.codes, state.kb)
         }
     )
     more = provider_cards(

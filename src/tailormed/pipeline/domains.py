@@ -95,7 +95,9 @@ class Context:
 DomainAdapter = Callable[[ClinicalInputs, Context], list[Section]]
 
 # One line per domain: name -> "module:function" (imported on first use).
-BUILTIN: dict[str, str] = {}
+BUILTIN: dict[str, str] = {
+    "cardio": "tailormed.cardio.sections:pipeline_sections",
+}
 
 _registry: dict[str, DomainAdapter | str] = dict(BUILTIN)
 

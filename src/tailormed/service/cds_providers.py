@@ -59,11 +59,17 @@ CdsFn = Callable[[Sequence[str], Mapping[str, Any], KnowledgeBase, CdsContext], 
 
 @dataclass(frozen=True, slots=True)
 class CdsProvider:
-    """``fn`` answers ``hook``; ``name`` identifies it (for replacing and logs)."""
+    """``fn`` answers ``hook``; ``name`` identifies it (for replacing and logs);
+    ``drugs`` (knowledge-base names, lower case), when given, are the only ordered drugs it
+    answers for: an order for none of them does not read the record for it."""
 
     hook: Hook
     fn: CdsFn | str
     name: str = ""
+    drugs: frozenset[str] | None = None
+
+    def wants(self, drugs: Sequence[str]) -> bool:
+        return self.drugs is None or any(d.lower() in self.drugs for d in drugs)
 
     def call(
         self, drugs: Sequence[str], documents: Mapping[str, Any], kb: KnowledgeBase, ctx: CdsContext
@@ -82,12 +88,27 @@ def actionable_findings(
     return [f for f in ctx.findings if f.severity in ("critical", "high", "moderate")]
 
 
-# One line per domain: (hook, "module:function").
-BUILTIN: tuple[tuple[Hook, str], ...] = ()
+STATINS = frozenset(
+    {
+        "atorvastatin",
+        "fluvastatin",
+        "lovastatin",
+        "pitavastatin",
+        "pravastatin",
+        "rosuvastatin",
+        "simvastatin",
+    }
+)
+
+# One line per domain: (hook, "module:function", drugs or None).
+BUILTIN: tuple[tuple[Hook, str, frozenset[str] | None], ...] = (
+    ("order-select", "tailormed.cardio.sections:statin_order_findings", STATINS),
+    ("order-sign", "tailormed.cardio.sections:statin_order_findings", STATINS),
+)
 
 _providers: list[CdsProvider] = [
     CdsProvider("patient-view", actionable_findings, "stored findings"),
-    *(CdsProvider(hook, path, path) for hook, path in BUILTIN),
+    *(CdsProvider(hook, path, path, drugs) for hook, path, drugs in BUILTIN),
 ]
 
 
@@ -186,7 +207,7 @@ def provider_cards(
 ) -> list[Card]:
     """Cards of every provider of ``hook``; the record's documents and stored findings
     are read (audited as ``cds``) only when a provider is registered for the hook."""
-    providers = providers_for(hook)
+    providers = [p for p in providers_for(hook) if hook == "patient-view" or p.wants(drugs)]
     if not providers:
         return []
     documents: dict[str, Any] = {}

@@ -71,8 +71,13 @@ class DocumentKind:
 
 
 # One line per domain.
-BUILTIN_KINDS: dict[str, tuple[str, str]] = {}  # kind -> ("module:Model", title)
-BUILTIN_SECTIONS: dict[str, str] = {}  # domain -> "module:provider"
+BUILTIN_KINDS: dict[str, tuple[str, str]] = {  # kind -> ("module:Model", title)
+    "cardio.factors": ("tailormed.cardio.sections:FactorsBody", "Cardiovascular factors"),
+    "cardio.prs": ("tailormed.cardio.sections:PrsBody", "Polygenic scores"),
+}
+BUILTIN_SECTIONS: dict[str, str] = {  # domain -> "module:provider"
+    "cardio": "tailormed.cardio.sections:record_sections",
+}
 
 _kinds: dict[str, DocumentKind | tuple[str, str]] = dict(BUILTIN_KINDS)
 _sections: dict[str, SectionProvider | str] = dict(BUILTIN_SECTIONS)

@@ -181,3 +181,18 @@ def test_record_ui_and_cds_say_the_same(svc: Svc) -> None:
     login(svc.client, svc.clin_a)
     page = svc.client.get(f"/ui/patients/{svc.pat_a}")
     assert "Cardiovascular risk and statin decision" in page.text and "<svg" in page.text
+
+
+def test_stored_findings_follow_a_new_result(svc: Svc) -> None:
+    base = f"/api/v1/patients/{svc.pat_a}"
+    body = json.loads(FACTORS.read_text())
+    r = svc.client.put(f"{base}/documents/cardio.factors", headers=auth(svc.user_a), json=body)
+    assert r.status_code == 200, r.text
+
+    def statin() -> dict[str, Any]:
+        found = svc.get(f"{base}/findings", svc.user_a).json()
+        return next(f["finding"] for f in found if f["finding"]["code"] == "cardio.statin")
+
+    assert any("no SLCO1B1/ABCG2/CYP2C9 results" in x for x in statin()["limitations"])
+    assert svc.upload_vcf(svc.pat_a, svc.user_a).status_code == 201
+    assert "fit this genotype (CPIC 2022)" in statin()["summary"]

@@ -91,7 +91,11 @@ def demo(
         out,
         outside=example_path("example-outside.tsv"),
         meds=example_path("example-meds.txt"),
-        factors=example_path("example-factors.json"),
+        factors=example_path("example-cardio-factors.json"),
+        pgs=[example_path("example-pgs.txt")],
+        prs_genotypes=[example_path("example-prs-genotypes.vcf.gz")],
+        prs_reference=example_path("example-prs-reference.vcf.gz"),
+        prs_populations=example_path("example-prs-populations.tsv"),
     )
     console.rule("Example rare-disease case")
     rare.rank_cmd(

@@ -57,6 +57,22 @@ def run_cmd(
         Path | None,
         typer.Option("--prs-populations", help="Population table of the reference panel (.psam)"),
     ] = None,
+    prs_genotypes: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--prs-genotypes",
+            help="Genotypes for the polygenic scores when the VCF lacks their sites (e.g. "
+            "imputed array data; same sample name); repeatable",
+        ),
+    ] = None,
+    prs_population: Annotated[
+        str | None,
+        typer.Option(
+            "--prs-population",
+            help="The patient's ancestry group in the reference panel (e.g. EUR), when the "
+            "populations table does not list the patient",
+        ),
+    ] = None,
     tumor: Annotated[
         Path | None, typer.Option("--tumor", help="Tumour findings (somatic VCF, MAF or JSON)")
     ] = None,
@@ -119,7 +135,15 @@ def run_cmd(
         phenopackets=tuple(phenopacket or ()),
         hpo=tuple(hpo or ()),
         observations=tuple(observations or ()),
-        options={"rare.vcf": rare_vcf} if rare_vcf else {},
+        options={
+            k: v
+            for k, v in {
+                "cardio.prs_genotypes": tuple(prs_genotypes or ()),
+                "cardio.prs_population": prs_population,
+                "rare.vcf": rare_vcf,
+            }.items()
+            if v
+        },
     )
     options = call_options(
         genes=genes,

@@ -66,17 +66,21 @@ class CdsProvider:
     these drugs; when no provider of a hook applies, the patient's documents and findings
     are not read (minimum necessary: an order for a drug no domain knows reads nothing
     more than the pharmacogenomic result).
+    A frozenset of knowledge-base drug names (lower case) is the simple form of
+    ``applies``: the provider answers only orders for one of them.
     """
 
     hook: Hook
     fn: CdsFn | str
     name: str = ""
-    applies: Callable[[Sequence[str]], bool] | str | None = None
+    applies: Callable[[Sequence[str]], bool] | str | frozenset[str] | None = None
 
     def wants(self, drugs: Sequence[str]) -> bool:
         check = self.applies
         if check is None:
             return True
+        if isinstance(check, frozenset):
+            return any(d.lower() in check for d in drugs)
         if isinstance(check, str):
             module, _, attr = check.partition(":")
             check = getattr(importlib.import_module(module), attr)
@@ -99,14 +103,29 @@ def actionable_findings(
     return [f for f in ctx.findings if f.severity in ("critical", "high", "moderate")]
 
 
-# One line per domain: (hook, "module:function", "module:applies" or None).
+STATINS = frozenset(
+    {
+        "atorvastatin",
+        "fluvastatin",
+        "lovastatin",
+        "pitavastatin",
+        "pravastatin",
+        "rosuvastatin",
+        "simvastatin",
+    }
+)
+
+# One line per domain: (hook, "module:function", "module:applies", a drug set or None).
 _ONCOLOGY = (
     "tailormed.oncology.adapters:cds_resistance",
     "tailormed.oncology.adapters:cds_applies",
 )
-BUILTIN: tuple[tuple[Hook, str, str | None], ...] = (
+_CARDIO = ("tailormed.cardio.sections:statin_order_findings", STATINS)
+BUILTIN: tuple[tuple[Hook, str, str | frozenset[str] | None], ...] = (
     ("order-select", *_ONCOLOGY),
     ("order-sign", *_ONCOLOGY),
+    ("order-select", *_CARDIO),
+    ("order-sign", *_CARDIO),
 )
 
 _providers: list[CdsProvider] = [
@@ -210,7 +229,7 @@ def provider_cards(
 ) -> list[Card]:
     """Cards of every provider of ``hook``; the record's documents and stored findings
     are read (audited as ``cds``) only when a provider is registered for the hook."""
-    providers = [p for p in providers_for(hook) if p.wants(drugs)]
+    providers = [p for p in providers_for(hook) if hook == "patient-view" or p.wants(drugs)]
     if not providers:
         return []
     documents: dict[str, Any] = {}

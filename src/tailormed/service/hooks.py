@@ -5,7 +5,7 @@ The clinical domains add their cards through :mod:`.cds_providers` (cardiovascul
 advice on a statin order, stored findings that call for action on ``patient-view``...):
 after the pharmacogenomic cards, every provider registered for the hook is asked.
 
-* ``GET /cds-services``: the two services, each with the prefetch templates
+* ``GET /cds-services``: the services; the two order services have the prefetch templates
   ``pgxGenotypes`` (the patient's Genotype observations, LOINC 84413-4) and
   ``pgxMedications`` (their active MedicationRequests);
 * ``POST /cds-services/{id}``: a validated hook request → ``{"cards": [...]}``: the

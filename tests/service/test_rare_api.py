@@ -46,3 +46,26 @@ def test_phenotype_document_through_the_api(svc: Svc) -> None:
     bad = {"observed": [{"id": "HP:0001166"}], "excluded": [{"id": "HP:0001166"}]}
     r = svc.client.put(f"{base}/documents/rare.phenotype", headers=auth(svc.user_a), json=bad)
     assert r.status_code == 422 and "both as observed and as excluded" in r.text
+
+
+def test_phenopacket_export_of_the_stored_entry(svc: Svc) -> None:
+    import json
+
+    from google.protobuf.json_format import Parse
+    from phenopackets import Phenopacket
+
+    from tests.service.conftest import auth
+
+    base = f"/api/v1/patients/{svc.pat_a}"
+    assert svc.get(f"{base}/rare/phenopacket", svc.user_a).status_code == 404
+    body = {"observed": [{"id": "HP:0001166"}, {"id": "HP:0001083"}], "sex": "FEMALE"}
+    r = svc.client.put(f"{base}/documents/rare.phenotype", headers=auth(svc.user_a), json=body)
+    assert r.status_code == 200, r.text
+    r = svc.get(f"{base}/rare/phenopacket", svc.user_a, params={"top": 3})
+    assert r.status_code == 200, r.text
+    packet = r.json()
+    pb = Parse(json.dumps(packet), Phenopacket())  # the GA4GH schema's own bindings
+    assert [f.type.id for f in pb.phenotypic_features] == ["HP:0001166", "HP:0001083"]
+    assert pb.interpretations and "not a diagnosis" in pb.interpretations[0].summary
+    # a clinician without consent gets nothing
+    assert svc.get(f"{base}/rare/phenopacket", svc.clin_a).status_code == 403

@@ -325,24 +325,26 @@ def entry_matches(body: PhenotypeBody, ranking: Ranking) -> bool:
     )
 
 
-def sections_from_documents(documents: Mapping[str, Any], inputs: _Inputs) -> list[Section]:
-    """The service's section provider for the rare domain.
-
-    The stored ranking (``rare.ranking``) is shown when it was computed from the current
-    entry (``rare.phenotype``), so the report says what was computed then, with that
-    knowledge version; otherwise the entry is ranked now. No entry and no ranking: none.
-    """
+def ranking_from_documents(documents: Mapping[str, Any], case_id: str) -> Ranking | None:
+    """The patient's ranking: the stored one (``rare.ranking``) when it was computed from
+    the current entry (``rare.phenotype``), so a report says what was computed then, with
+    that knowledge version; otherwise the entry ranked now. None without either."""
     from tailormed.knowledge.rare import RareKnowledge
     from tailormed.rare.run import rank_entry
-    from tailormed.rare.sections import section
 
     entry = documents.get(PHENOTYPE_KIND)
     stored = documents.get(RANKING_KIND)
-    if entry is None and stored is None:
-        return []
     body = PhenotypeBody.model_validate(entry) if entry is not None else None
     ranking = RankingBody.model_validate(stored).to_ranking() if stored is not None else None
     if body is not None and (ranking is None or not entry_matches(body, ranking)):
-        ranking = rank_entry(body, inputs.subject, kb=RareKnowledge.load())
-    assert ranking is not None
-    return [section(ranking, subject=inputs.subject)]
+        ranking = rank_entry(body, case_id, kb=RareKnowledge.load())
+    return ranking
+
+
+def sections_from_documents(documents: Mapping[str, Any], inputs: _Inputs) -> list[Section]:
+    """The service's section provider for the rare domain (see
+    :func:`ranking_from_documents`). No entry and no ranking: no section."""
+    from tailormed.rare.sections import section
+
+    ranking = ranking_from_documents(documents, inputs.subject)
+    return [] if ranking is None else [section(ranking, subject=inputs.subject)]

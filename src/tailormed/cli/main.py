@@ -96,6 +96,9 @@ def demo(
         prs_genotypes=[example_path("example-prs-genotypes.vcf.gz")],
         prs_reference=example_path("example-prs-reference.vcf.gz"),
         prs_populations=example_path("example-prs-populations.tsv"),
+        tumor=example_path("example-tumor.vcf"),
+        tumor_type="LUAD",
+        ctdna=[example_path("example-ctdna.tsv")],
     )
     console.rule("Example rare-disease case")
     rare.rank_cmd(

@@ -12,6 +12,7 @@ from tailormed.cli import (
     admin,
     call,
     cardio,
+    cohort,
     digital,
     kb,
     oncology,
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.command("call")(call.call_cmd)
+app.command("cohort")(cohort.cohort_cmd)
 app.command("run")(run.run_cmd)
 app.command("review")(review.review_cmd)
 app.command("report")(report.report_cmd)

@@ -243,8 +243,13 @@ def run_cohort(
     progress: Progress | None = None,
     say: Callable[[str], None] = lambda _m: None,
     on_dashboard: Callable[[str], None] = lambda _m: None,
+    client: Any = None,
 ) -> CohortResult:
-    """Run (or resume) a cohort and write its tables and summary into ``options.out``."""
+    """Run (or resume) a cohort and write its tables and summary into ``options.out``.
+
+    ``client``: a connected ``distributed.Client`` to use (left open); otherwise one is made
+    from ``options.scheduler`` or a new ``LocalCluster`` of ``options.workers`` processes.
+    """
     from tailormed.calling.caller import select_genes
     from tailormed.calling.outside import read_outside_calls
     from tailormed.cohort.summary import write_summary
@@ -281,6 +286,10 @@ def run_cohort(
                 raise InputError(
                     f"sample {oc.sample!r} is not in the input", path=options.outside, line=oc.line
                 )
+    if options.populations is not None or options.unrelated:
+        from tailormed.cohort.equity import check_populations
+
+        check_populations(options.populations, options.pedigree, options.unrelated)
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     parts = out / "parts"
@@ -318,7 +327,10 @@ def run_cohort(
     reused = total - len(pending_calls) - len(pending_blocks)
     dashboard = None
     if pending_blocks or pending_calls:
-        dashboard = _compute(spec, blocks, pending_calls, pending_blocks, options, step, reused, total, on_dashboard)
+        dashboard = _compute(
+            spec, blocks, pending_calls, pending_blocks, options, step, reused, total,
+            on_dashboard, client,
+        )
     step("merging the parts", total, total)
     files = _merge(parts, len(blocks), out, kb.version, fingerprint)
     summary = write_summary(
@@ -357,10 +369,11 @@ def _compute(
     done: int,
     total: int,
     on_dashboard: Callable[[str], None],
+    given: Any = None,
 ) -> str | None:
     from distributed import as_completed
 
-    client, cluster = _client(options)
+    client, cluster = (given, None) if given is not None else _client(options)
     try:
         link = client.dashboard_link
         on_dashboard(link)
@@ -385,7 +398,8 @@ def _compute(
             step("running partitions", done, total)
         return str(link) if link else None
     finally:
-        client.close()
+        if given is None:
+            client.close()
         if cluster is not None:
             cluster.close()
 

@@ -46,7 +46,9 @@ def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if count == 0 else max(0.0, centre - half)  # exact at the ends (no rounding)
+    high = 1.0 if count == n else min(1.0, centre + half)
+    return (low, high)
 
 
 def share(count: int, n: int) -> dict[str, Any]:
@@ -236,3 +238,14 @@ def sample_groups(
                 mine.append(f"population:{pop}")
         groups[s] = tuple(mine)
     return groups, left
+
+
+def check_populations(populations: Path | None, pedigree: Path | None, unrelated: bool) -> None:
+    """Read the tables once before any work starts (errors name file and line)."""
+    table = read_table(populations, pedigree) if populations is not None else None
+    if unrelated and (table is None or not table.pedigree):
+        raise InputError(
+            "--unrelated needs parents: a population table with father/mother (PAT/MAT) "
+            "columns, or --pedigree FILE (e.g. a plink2 .psam)",
+            path=populations,
+        )

@@ -11,8 +11,7 @@ from typing import Any
 
 from tailormed import __version__
 from tailormed.atomic import write_atomic
-from tailormed.cohort.equity import EquityCounter, read_table, sample_groups
-from tailormed.errors import InputError
+from tailormed.cohort.equity import EquityCounter, check_populations, read_table, sample_groups
 
 SUMMARY_SCHEMA = "tailormed.cohort-summary/1"
 
@@ -49,13 +48,8 @@ def equity_summary(
 
     from tailormed.cohort.engine import block_part_paths
 
+    check_populations(populations, pedigree, unrelated)
     table = read_table(populations, pedigree) if populations is not None else None
-    if unrelated and (table is None or not table.pedigree):
-        raise InputError(
-            "--unrelated needs parents: a population table with father/mother (PAT/MAT) "
-            "columns, or --pedigree FILE (e.g. a plink2 .psam)",
-            path=populations,
-        )
     groups, left = sample_groups(samples, table, unrelated)
     counter = EquityCounter(groups)
     for b in range(n_blocks):

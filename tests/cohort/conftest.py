@@ -43,7 +43,10 @@ def client() -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
         host="127.0.0.1",
     )
     c = Client(cluster)
@@ -54,9 +57,7 @@ def client() -> Iterator[Any]:
         cluster.close()
 
 
-def cohort(
-    inputs: list[Path], out: Path, client: Any = None, **kw: Any
-) -> CohortResult:
+def cohort(inputs: list[Path], out: Path, client: Any = None, **kw: Any) -> CohortResult:
     call = CallOptions(genes=kw.pop("genes", GENES), missing_to_ref=True)
     return run_cohort(CohortOptions(inputs=tuple(inputs), out=out, call=call, **kw), client=client)
 

@@ -4,6 +4,7 @@ bundled example against the full panel. Every process started here is killed her
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -43,10 +44,8 @@ def _start(args: list[str]) -> subprocess.Popen[bytes]:
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)  # the group this test created for it
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=30)
 
 
@@ -72,7 +71,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory, example_vcf: Path) -> tu
     out = tmp_path_factory.mktemp("reference")
     run_cohort(
         CohortOptions(
-            inputs=(example_vcf,), out=out, workers=1,
+            inputs=(example_vcf,),
+            out=out,
+            workers=1,
             call=CallOptions(genes=tuple(GENES.split(",")), missing_to_ref=True),
         )
     )
@@ -86,14 +87,35 @@ def dask_cluster() -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = [
-        _start(["-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
-                str(port), "--no-dashboard"])
+        _start(
+            [
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ]
+        )
     ]
     try:
         for _ in range(2):
             procs.append(
-                _start(["-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-                        "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard"])
+                _start(
+                    [
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--host",
+                        "127.0.0.1",
+                        "--no-dashboard",
+                    ]
+                )
             )
         with Client(address, timeout=60) as c:
             c.wait_for_workers(2, timeout=120)
@@ -104,14 +126,17 @@ def dask_cluster() -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
 
 
 def test_real_scheduler_and_a_killed_worker(
-    tmp_path: Path, example_vcf: Path, reference: tuple[str, str],
+    tmp_path: Path,
+    example_vcf: Path,
+    reference: tuple[str, str],
     dask_cluster: tuple[str, list[subprocess.Popen[bytes]]],
 ) -> None:
     address, procs = dask_cluster
     common = [str(example_vcf), "--missing-to-ref", "--genes", GENES, "--scheduler", address]
     done = subprocess.run(
         [sys.executable, *_cli([*common, "--out", str(tmp_path / "a")])],
-        capture_output=True, timeout=600,
+        capture_output=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert hashes(tmp_path / "a") == reference
@@ -130,8 +155,18 @@ def test_real_scheduler_and_a_killed_worker(
 def test_driver_killed_mid_run_resumes_to_the_same_rows(
     tmp_path: Path, example_vcf: Path, reference: tuple[str, str]
 ) -> None:
-    args = [str(example_vcf), "--out", str(tmp_path), "--missing-to-ref", "--genes", GENES,
-            "--workers", "2", "--block-size", "10"]
+    args = [
+        str(example_vcf),
+        "--out",
+        str(tmp_path),
+        "--missing-to-ref",
+        "--genes",
+        GENES,
+        "--workers",
+        "2",
+        "--block-size",
+        "10",
+    ]
     driver = _start(_cli(args))
     try:
         _wait_for_parts(tmp_path, driver, 3)
@@ -161,5 +196,8 @@ def test_bundled_example_calls_equal_the_full_panel(kb: KnowledgeBase, shared: P
         # the panel's header states no build (a warning); the example's states GRCh38
         warnings = tuple(w for w in other.warnings if not w.startswith("genome build not stated"))
         assert (call.diplotypes, call.missing_positions, call.phased, call.warnings) == (
-            other.diplotypes, other.missing_positions, other.phased, warnings
+            other.diplotypes,
+            other.missing_positions,
+            other.phased,
+            warnings,
         ), key

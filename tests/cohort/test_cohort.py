@@ -32,8 +32,15 @@ def test_parquet_calls_equal_tailormed_call_tsv(
     runner = CliRunner()
     done = runner.invoke(
         app,
-        ["call", str(example_vcf), "--out", str(tmp_path / "call"), "--missing-to-ref",
-         "--genes", ",".join(GENES)],
+        [
+            "call",
+            str(example_vcf),
+            "--out",
+            str(tmp_path / "call"),
+            "--missing-to-ref",
+            "--genes",
+            ",".join(GENES),
+        ],
     )
     assert done.exit_code == 0, done.output
     lines = (tmp_path / "call" / "calls.tsv").read_text().splitlines()
@@ -67,8 +74,10 @@ def test_zarr_input_and_block_sizes_give_identical_rows(
     # and the hash sees a change: one diplotype edited gives another hash
     t = pq.read_table(tmp_path / "zarr" / "calls.parquet").to_pylist()
     t[0]["diplotype"] = "*1/*99"
-    pq.write_table(pa.Table.from_pylist(t, schema=pq.read_schema(tmp_path / "zarr" / "calls.parquet")),
-                   tmp_path / "zarr" / "calls.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(t, schema=pq.read_schema(tmp_path / "zarr" / "calls.parquet")),
+        tmp_path / "zarr" / "calls.parquet",
+    )
     assert hashes(tmp_path / "vcf")[0] != hashes(tmp_path / "zarr")[0]
 
 
@@ -129,7 +138,11 @@ def test_equity_counts_recounted_from_the_tables(
     for sp in ("AFR", "EUR"):
         counted: Counter[str] = Counter()
         for r in calls:
-            if r["gene"] == "CYP2C19" and superpop[r["sample"]] == sp and r["sample"] not in children:
+            if (
+                r["gene"] == "CYP2C19"
+                and superpop[r["sample"]] == sp
+                and r["sample"] not in children
+            ):
                 counted.update(r["diplotype"].split("/") if r["diplotype"] else [])
         summary = eq["genes"]["CYP2C19"]["alleles"][f"superpopulation:{sp}"]
         assert {a: s["count"] for a, s in summary.items()} == dict(counted)
@@ -157,19 +170,28 @@ def test_resume_reuses_finished_parts_and_changes_start_over(
     from tailormed.cohort import CohortOptions, run_cohort
 
     options = CohortOptions(
-        inputs=(example_vcf,), out=out, call=CallOptions(genes=genes, missing_to_ref=True),
+        inputs=(example_vcf,),
+        out=out,
+        call=CallOptions(genes=genes, missing_to_ref=True),
         block_size=50,
     )
     again = run_cohort(options, client=client, say=said.append)
     assert again.reused == first.partitions - (len(genes) + 1)
     assert hashes(out) == reference and not said
-    unchanged = {p.name: p.stat().st_mtime_ns for p in parts.iterdir() if not p.name.startswith("b00002")}
+    unchanged = {
+        p.name: p.stat().st_mtime_ns for p in parts.iterdir() if not p.name.startswith("b00002")
+    }
     assert all(stamps[n] == t for n, t in unchanged.items() if n in stamps)
     # other options: the parts are not reused
     other = run_cohort(
-        CohortOptions(inputs=(example_vcf,), out=out,
-                      call=CallOptions(genes=genes[:2], missing_to_ref=True), block_size=50),
-        client=client, say=said.append,
+        CohortOptions(
+            inputs=(example_vcf,),
+            out=out,
+            call=CallOptions(genes=genes[:2], missing_to_ref=True),
+            block_size=50,
+        ),
+        client=client,
+        say=said.append,
     )
     assert other.reused == 0 and said and "starting over" in said[0]
 
@@ -197,9 +219,20 @@ def test_cli_with_scheduler_address_and_per_sample_json(
     runner = CliRunner()
     done = runner.invoke(
         app,
-        ["cohort", str(example_vcf), "--out", str(tmp_path), "--missing-to-ref",
-         "--genes", "CYP2C19,NUDT15", "--populations", str(example_populations),
-         "--scheduler", client.scheduler.address, "--per-sample-json"],
+        [
+            "cohort",
+            str(example_vcf),
+            "--out",
+            str(tmp_path),
+            "--missing-to-ref",
+            "--genes",
+            "CYP2C19,NUDT15",
+            "--populations",
+            str(example_populations),
+            "--scheduler",
+            client.scheduler.address,
+            "--per-sample-json",
+        ],
     )
     assert done.exit_code == 0, done.output
     from tailormed.calling.output import read_calls
@@ -210,7 +243,9 @@ def test_cli_with_scheduler_address_and_per_sample_json(
     assert summary["samples"] == 200 and summary["equity"]["population_table"]
 
 
-def test_input_errors_before_any_work(tmp_path: Path, example_vcf: Path, example_zarr: Path) -> None:
+def test_input_errors_before_any_work(
+    tmp_path: Path, example_vcf: Path, example_zarr: Path
+) -> None:
     with pytest.raises(InputError, match="mixes VCF files and VCF Zarr"):
         cohort([example_vcf, example_zarr], tmp_path / "a")
     table = tmp_path / "pops.tsv"
@@ -221,6 +256,9 @@ def test_input_errors_before_any_work(tmp_path: Path, example_vcf: Path, example
         from tailormed.calling import CallOptions
         from tailormed.cohort import CohortOptions, run_cohort
 
-        run_cohort(CohortOptions(inputs=(example_vcf,), out=tmp_path / "c",
-                                 call=CallOptions(samples=("NOBODY",))))
+        run_cohort(
+            CohortOptions(
+                inputs=(example_vcf,), out=tmp_path / "c", call=CallOptions(samples=("NOBODY",))
+            )
+        )
     assert not (tmp_path / "b" / "parts").exists()

@@ -72,7 +72,9 @@ def cohort_cmd(
         inputs=tuple(inputs),
         out=out,
         call=call_options(
-            genes=genes, samples=samples, missing_to_ref=missing_to_ref,
+            genes=genes,
+            samples=samples,
+            missing_to_ref=missing_to_ref,
             covered_regions=covered_regions,
         ),
         outside=outside,

@@ -124,9 +124,7 @@ def run_call_part(spec: Spec, block: int, gene: str, samples: tuple[str, ...]) -
     if path.exists():
         return str(path)
     kb = _kb(spec.kb_origin)
-    covered = (
-        CoveredRegions.read(spec.call.covered_regions) if spec.call.covered_regions else None
-    )
+    covered = CoveredRegions.read(spec.call.covered_regions) if spec.call.covered_regions else None
     matrices = spec.source.read(panels(kb, [gene]), samples, spec.call.missing_to_ref, covered)
     (result,) = call_block(matrices, kb, spec.call)
     write_atomic(path, json.dumps(result.to_json()).encode(), mode=0o600)
@@ -178,7 +176,11 @@ def _blocks(samples: Sequence[str], size: int) -> list[tuple[str, ...]]:
 
 
 def _fingerprint(
-    options: CohortOptions, source: CohortInput, kb: Any, genes: Sequence[str], samples: Sequence[str]
+    options: CohortOptions,
+    source: CohortInput,
+    kb: Any,
+    genes: Sequence[str],
+    samples: Sequence[str],
 ) -> dict[str, Any]:
     call = options.call
     extra = [p for p in (call.covered_regions, options.outside) if p is not None]
@@ -320,16 +322,28 @@ def run_cohort(
     blocks = _blocks(samples, options.block_size)
     total = len(blocks) * (len(genes) + 1)
     pending_calls = [
-        (b, g) for b in range(len(blocks)) for g in genes
+        (b, g)
+        for b in range(len(blocks))
+        for g in genes
         if not call_part_path(parts, b, g).exists()
     ]
-    pending_blocks = [b for b in range(len(blocks)) if not block_part_paths(parts, b)["done"].exists()]
+    pending_blocks = [
+        b for b in range(len(blocks)) if not block_part_paths(parts, b)["done"].exists()
+    ]
     reused = total - len(pending_calls) - len(pending_blocks)
     dashboard = None
     if pending_blocks or pending_calls:
         dashboard = _compute(
-            spec, blocks, pending_calls, pending_blocks, options, step, reused, total,
-            on_dashboard, client,
+            spec,
+            blocks,
+            pending_calls,
+            pending_blocks,
+            options,
+            step,
+            reused,
+            total,
+            on_dashboard,
+            client,
         )
     step("merging the parts", total, total)
     files = _merge(parts, len(blocks), out, kb.version, fingerprint)

@@ -170,7 +170,11 @@ class EquityCounter:
 
     def add_haplotypes(self, rows: dict[str, list[Any]]) -> None:
         for sample, gene, alleles, status, phenotype in zip(
-            rows["sample"], rows["gene"], rows["alleles"], rows["status"], rows["phenotype"],
+            rows["sample"],
+            rows["gene"],
+            rows["alleles"],
+            rows["status"],
+            rows["phenotype"],
             strict=True,
         ):
             for g in self.groups.get(sample, ()):
@@ -210,7 +214,9 @@ def _group_order(g: str) -> tuple[int, str]:
 
 def _nested(counts: Counter[tuple[str, str]], totals: Counter[str]) -> dict[str, Any]:
     out: dict[str, dict[str, Any]] = {}
-    for (group, value), c in sorted(counts.items(), key=lambda kv: (_group_order(kv[0][0]), -kv[1], kv[0][1])):
+    for (group, value), c in sorted(
+        counts.items(), key=lambda kv: (_group_order(kv[0][0]), -kv[1], kv[0][1])
+    ):
         out.setdefault(group, {})[value] = share(c, totals[group])
     return {g: out[g] for g in sorted(out, key=_group_order)}
 

@@ -136,15 +136,26 @@ def render(summary: dict[str, Any]) -> str:
     if eq.get("population_table"):
         out.append(
             f"<p class='note'>Populations from <code>{escape(eq['population_table'])}</code>"
-            + (f"; {eq['relatives_excluded']} children of trios left out (--unrelated)" if eq["unrelated"] else "")
-            + (f"; {eq['not_in_population_table']} samples not in the table (counted in 'all' only)" if eq["not_in_population_table"] else "")
+            + (
+                f"; {eq['relatives_excluded']} samples with a parent listed left out (--unrelated)"
+                if eq["unrelated"]
+                else ""
+            )
+            + (
+                f"; {eq['not_in_population_table']} samples not in the table "
+                "(counted in 'all' only)"
+                if eq["not_in_population_table"]
+                else ""
+            )
             + ". Bars: share; whiskers: Wilson 95 % interval.</p>"
         )
     by_group = {g["group"]: g for g in eq["groups"]}
     rows = [(_label(g), by_group[g]["actionable"]) for g in top_groups]
     out.append(ci_bars(rows, "Actionable share (all, superpopulations)"))
     if has_pops:
-        pop_rows = [(_label(g), by_group[g]["actionable"]) for g in groups if g.startswith("population:")]
+        pop_rows = [
+            (_label(g), by_group[g]["actionable"]) for g in groups if g.startswith("population:")
+        ]
         out.append(ci_bars(pop_rows, "Actionable share by population"))
     # ---- knowledge-base representation
     out.append("<h2>Where the knowledge base under-represents a population</h2>")
@@ -178,9 +189,8 @@ def render(summary: dict[str, Any]) -> str:
             _table(
                 ["phenotype", *[_label(g) for g in top_groups]],
                 [
-                    [escape(p)] + [
-                        _cell(phen[g][p]) if p in phen.get(g, {}) else "–" for g in top_groups
-                    ]
+                    [escape(p)]
+                    + [_cell(phen[g][p]) if p in phen.get(g, {}) else "–" for g in top_groups]
                     for p in names
                 ],
             )
@@ -192,9 +202,8 @@ def render(summary: dict[str, Any]) -> str:
                 _table(
                     ["allele (8 most frequent)", *[_label(g) for g in top_groups]],
                     [
-                        [escape(a)] + [
-                            _cell(al[g][a]) if a in al.get(g, {}) else "0" for g in top_groups
-                        ]
+                        [escape(a)]
+                        + [_cell(al[g][a]) if a in al.get(g, {}) else "0" for g in top_groups]
                         for a in overall
                     ],
                 )

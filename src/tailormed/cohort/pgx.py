@@ -262,7 +262,9 @@ def interpret_block(
     if outside:
         where = {s: i for i, s in enumerate(samples)}
         for oc in outside:
-            targets = range(n) if oc.sample is None else [where[oc.sample]] if oc.sample in where else []
+            targets = (
+                range(n) if oc.sample is None else [where[oc.sample]] if oc.sample in where else []
+            )
             for i in targets:
                 assert outside_path is not None
                 call = replace(to_gene_call(oc, samples[i], kb.version, outside_path), sample="")
@@ -304,13 +306,15 @@ def interpret_block(
             {
                 "alleles": pa.array([h[0] for h in haps], pa.list_(pa.string())),
                 "status": pa.array([h[1] for h in haps], pa.list_(pa.string())),
-                "phenotype": pa.array([interp.phenotype(int(c)).phenotype for c in uniq], pa.string()),
+                "phenotype": pa.array(
+                    [interp.phenotype(int(c)).phenotype for c in uniq], pa.string()
+                ),
             }
         ).take(take)
         hap_tables.append(
-            hap_small.add_column(0, "gene", pa.array([gene] * int(mask.sum()), pa.string())).add_column(
-                0, "sample", who
-            )
+            hap_small.add_column(
+                0, "gene", pa.array([gene] * int(mask.sum()), pa.string())
+            ).add_column(0, "sample", who)
         )
     calls_table = _sample_major(call_tables, present).cast(CALLS_SCHEMA)
     haps_table = _sample_major(hap_tables, present).cast(HAPLOTYPES_SCHEMA)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tailormed.calling.caller import panel_for
 from tailormed.knowledge import KnowledgeBase
@@ -37,7 +38,9 @@ def _chrom_order(chrom: str) -> tuple[int, str]:
     return (int(key), "") if key.isdigit() else (100, key)
 
 
-def read_kept(paths: Sequence[Path], kb: KnowledgeBase, genes: Sequence[str]) -> tuple[list[str], list[Kept]]:
+def read_kept(
+    paths: Sequence[Path], kb: KnowledgeBase, genes: Sequence[str]
+) -> tuple[list[str], list[Kept]]:
     """The samples and the records the caller reads (deduplicated, in genome order)."""
     import cyvcf2
 
@@ -57,30 +60,40 @@ def read_kept(paths: Sequence[Path], kb: KnowledgeBase, genes: Sequence[str]) ->
                 if chrom not in names:
                     continue
             noted: list[tuple[int, int, object]] = []
-
-            def query(lo: int, hi: int, first: bool) -> None:
-                for rec in vcf(f"{chrom}:{max(lo, 1)}-{hi}"):
-                    noted.append((rec.POS, int(rec.end), rec))
-                    reader.span.add(rec.POS, int(rec.end))
-                    if first:
-                        return
-                    touches = rec.POS in reader.by_pos or any(
-                        canonical(rec.POS, rec.REF, a) in reader.by_key for a in rec.ALT
-                    )
-                    if touches:
-                        _keep(kept, rec)
-
-            query(reader.lo, reader.hi, False)
+            _query(vcf, chrom, reader, reader.lo, reader.hi, False, noted, kept)
             if reader.span.empty or (reader.span.lo or 0) > reader.first:
-                query(reader.cov_lo, reader.lo - 1, True)
+                _query(vcf, chrom, reader, reader.cov_lo, reader.lo - 1, True, noted, kept)
             if reader.span.empty or (reader.span.hi or 0) < reader.last:
-                query(reader.hi + 1, reader.cov_hi, True)
+                _query(vcf, chrom, reader, reader.hi + 1, reader.cov_hi, True, noted, kept)
             if noted:
                 _keep(kept, min(noted, key=lambda n: (n[0], -n[1]))[2])
                 _keep(kept, max(noted, key=lambda n: (n[1], -n[0]))[2])
         vcf.close()
     ordered = sorted(kept.values(), key=lambda k: (_chrom_order(k.chrom), k.pos, k.fixed))
     return samples, ordered
+
+
+def _query(
+    vcf: Any,
+    chrom: str,
+    reader: GeneReader,
+    lo: int,
+    hi: int,
+    first: bool,
+    noted: list[tuple[int, int, object]],
+    kept: dict[tuple[str, int, str, str], Kept],
+) -> None:
+    """Read a region as the VCF reader does; keep the records at defining positions."""
+    for rec in vcf(f"{chrom}:{max(lo, 1)}-{hi}"):
+        noted.append((rec.POS, int(rec.end), rec))
+        reader.span.add(rec.POS, int(rec.end))
+        if first:
+            return
+        touches = rec.POS in reader.by_pos or any(
+            canonical(rec.POS, rec.REF, a) in reader.by_key for a in rec.ALT
+        )
+        if touches:
+            _keep(kept, rec)
 
 
 def _keep(kept: dict[tuple[str, int, str, str], Kept], rec: object) -> None:
@@ -112,5 +125,3 @@ def write_vcf(
             fh.write("\t".join(r.fixed) + f"\t.\tPASS\t.\tGT\t{gts}\n")
     out = pysam.tabix_index(str(path), preset="vcf", force=True)
     return Path(out)
-
-

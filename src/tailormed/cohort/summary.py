@@ -41,8 +41,12 @@ def _overall(files: dict[str, Path]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def equity_summary(
-    parts: Path, n_blocks: int, samples: Sequence[str], populations: Path | None,
-    pedigree: Path | None, unrelated: bool,
+    parts: Path,
+    n_blocks: int,
+    samples: Sequence[str],
+    populations: Path | None,
+    pedigree: Path | None,
+    unrelated: bool,
 ) -> dict[str, Any]:
     import pyarrow.parquet as pq
 

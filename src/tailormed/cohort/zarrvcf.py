@@ -57,7 +57,7 @@ def is_vcf_zarr(path: Path) -> bool:
 class _Record:
     """The few fields of a record the gene reader uses."""
 
-    __slots__ = ("CHROM", "INFO", "POS", "REF", "ALT", "end")
+    __slots__ = ("ALT", "CHROM", "INFO", "POS", "REF", "end")
 
     def __init__(self, chrom: str, pos: int, alleles: Sequence[str]) -> None:
         self.CHROM = chrom
@@ -106,7 +106,7 @@ class ZarrVcf:
         if not self.path.exists():
             raise InputError("VCF Zarr store does not exist", path=self.path)
         try:
-            group = zarr.open_group(str(self.path), mode="r")
+            group: Any = zarr.open_group(str(self.path), mode="r")
         except Exception as exc:
             raise InputError(f"not a readable Zarr store ({exc})", path=self.path) from None
         missing = [k for k in REQUIRED if k not in group]
@@ -115,7 +115,7 @@ class ZarrVcf:
                 "not a VCF Zarr store (bio2zarr vcf2zarr layout): missing " + ", ".join(missing),
                 path=self.path,
             )
-        self.group = group
+        self.group: Any = group
         self.samples: tuple[str, ...] = tuple(str(s) for s in group["sample_id"][:])
         if not self.samples:
             raise InputError("the VCF Zarr store has no samples", path=self.path)
@@ -225,7 +225,7 @@ class ZarrVcf:
         out = []
         for row, values in zip(chosen, alleles, strict=True):
             rec = _Record(name, int(self._position[row]), [str(a) for a in values])
-            if rec.POS <= hi and rec.end >= lo:
+            if hi >= rec.POS and rec.end >= lo:
                 out.append((int(row), rec))
         return out
 
@@ -240,7 +240,9 @@ class ZarrVcf:
         for reader in readers:
             chrom = reader.panel.chrom
 
-            def feed(lo: int, hi: int, first_only: bool, reader: GeneReader = reader) -> None:
+            def feed(
+                lo: int, hi: int, first_only: bool, reader: GeneReader = reader, chrom: str = chrom
+            ) -> None:
                 for row, rec in self.records(chrom, max(lo, 1), hi):
                     reader.note(rec.POS, rec.end)
                     if first_only:

@@ -1,5 +1,5 @@
 """Cohort fixtures: the bundled 200-sample example as VCF and as VCF Zarr, one 2-worker
-LocalCluster for the module, and helpers to run a cohort and hash its rows."""
+LocalCluster for the session, and helpers to run a cohort and hash its rows."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def example_zarr(example_vcf: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def client() -> Iterator[Any]:
     from distributed import Client, LocalCluster
 

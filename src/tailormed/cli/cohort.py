@@ -58,6 +58,10 @@ def cohort_cmd(
     block_size: Annotated[
         int, typer.Option("--block-size", min=1, help="Samples per partition")
     ] = 10_000,
+    pgs: Annotated[
+        list[Path] | None,
+        typer.Option("--pgs", help="PGS Catalog scoring file: scores.parquet; repeatable"),
+    ] = None,
     per_sample_json: Annotated[
         bool,
         typer.Option("--per-sample-json", help="Also write samples/<sample>.json (calls)"),
@@ -85,6 +89,7 @@ def cohort_cmd(
         workers=workers,
         per_sample_json=per_sample_json,
         block_size=block_size,
+        pgs=tuple(pgs or ()),
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -109,5 +114,7 @@ def cohort_cmd(
     console.print(
         f"[green]cohort[/] {result.samples:,} sample(s) × {len(result.genes)} gene(s) in "
         f"{result.partitions} partitions{reused}, {result.seconds:.1f} s → "
-        f"{result.files['calls']}, {result.files['drugs']}, {result.files['summary_html']}"
+        f"{result.files['calls']}, {result.files['drugs']}, "
+        + (f"{result.files['scores']}, " if "scores" in result.files else "")
+        + f"{result.files['summary_html']}"
     )

@@ -56,6 +56,7 @@ class CohortOptions:
     workers: int = 2
     per_sample_json: bool = False
     block_size: int = DEFAULT_BLOCK
+    pgs: tuple[Path, ...] = ()  # PGS Catalog scoring files: scores.parquet
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class Spec:
     genes: tuple[str, ...]
     documents: Path | None
     document_head: dict[str, Any]
+    pgs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ def block_part_paths(parts: Path, block: int) -> dict[str, Path]:
         "calls": parts / f"{base}.calls.parquet",
         "drugs": parts / f"{base}.drugs.parquet",
         "haplotypes": parts / f"{base}.haplotypes.parquet",
+        "scores": parts / f"{base}.scores.parquet",
         "done": parts / f"{base}.done",
     }
 
@@ -158,6 +161,8 @@ def run_block_part(spec: Spec, block: int, samples: tuple[str, ...], *call_parts
     write_table(rows.calls, paths["calls"])
     write_table(rows.drugs, paths["drugs"])
     write_table(rows.haplotypes, paths["haplotypes"])
+    if spec.pgs:
+        write_table(score_block_table(spec, samples), paths["scores"])
     if spec.documents is not None:
         from tailormed.calling.output import safe_name
 
@@ -166,6 +171,20 @@ def run_block_part(spec: Spec, block: int, samples: tuple[str, ...], *call_parts
             write_atomic(spec.documents / f"{safe_name(sample)}.json", text.encode(), mode=0o600)
     write_atomic(paths["done"], b"done\n")
     return str(paths["done"])
+
+
+def score_block_table(spec: Spec, samples: tuple[str, ...]) -> Any:
+    """Polygenic scores of one sample block (the PRS domain's own engine on the block)."""
+    from tailormed.cardio.prs import PrsOptions, read_scoring_file, score_files
+    from tailormed.cohort.tables import SCORES_SCHEMA, score_values
+
+    files = [read_scoring_file(p) for p in spec.pgs]
+    result = score_files(list(spec.source.paths), files, PrsOptions(samples=samples))
+    rows = [score_values(s) for s in result.scores]
+    names = SCORES_SCHEMA.names
+    import pyarrow as pa
+
+    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}, schema=SCORES_SCHEMA)
 
 
 # ---------------------------------------------------------------------------- driver
@@ -183,7 +202,7 @@ def _fingerprint(
     samples: Sequence[str],
 ) -> dict[str, Any]:
     call = options.call
-    extra = [p for p in (call.covered_regions, options.outside) if p is not None]
+    extra = [p for p in (call.covered_regions, options.outside, *options.pgs) if p is not None]
     return {
         "schema": MANIFEST_SCHEMA,
         "tailormed": __version__,
@@ -201,6 +220,7 @@ def _fingerprint(
             "combinations": call.combinations,
             "per_sample_json": options.per_sample_json,
             "block_size": options.block_size,
+            "pgs": [str(p) for p in options.pgs],
         },
         "samples_sha256": hashlib.sha256("\n".join(samples).encode()).hexdigest(),
         "samples": len(samples),
@@ -292,6 +312,16 @@ def run_cohort(
         from tailormed.cohort.equity import check_populations
 
         check_populations(options.populations, options.pedigree, options.unrelated)
+    if options.pgs:
+        if source.kind != "vcf":
+            raise InputError(
+                "--pgs reads VCF/BCF genotypes; give the VCF files (VCF Zarr is not scored yet)",
+                path=source.paths[0],
+            )
+        from tailormed.cardio.prs import read_scoring_file
+
+        for p in options.pgs:
+            read_scoring_file(p)  # refuse a bad or non-GRCh38 file before any work
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     parts = out / "parts"
@@ -308,6 +338,7 @@ def run_cohort(
         outside=options.outside,
         genes=genes,
         documents=documents,
+        pgs=tuple(Path(p).absolute() for p in options.pgs),
         document_head={
             "schema": CALLS_SCHEMA_NAME,
             "kb_version": kb.version,
@@ -346,7 +377,7 @@ def run_cohort(
             client,
         )
     step("merging the parts", total, total)
-    files = _merge(parts, len(blocks), out, kb.version, fingerprint)
+    files = _merge(parts, len(blocks), out, kb.version, fingerprint, bool(options.pgs))
     summary = write_summary(
         out,
         files,
@@ -419,13 +450,18 @@ def _compute(
 
 
 def _merge(
-    parts: Path, n_blocks: int, out: Path, kb_version: str, fingerprint: dict[str, Any]
+    parts: Path,
+    n_blocks: int,
+    out: Path,
+    kb_version: str,
+    fingerprint: dict[str, Any],
+    scores: bool = False,
 ) -> dict[str, Path]:
     """Concatenate the block parts, in block order, into the final tables."""
     import pyarrow.parquet as pq
 
     from tailormed.atomic import replacing
-    from tailormed.cohort.tables import CALLS_SCHEMA, DRUGS_SCHEMA
+    from tailormed.cohort.tables import CALLS_SCHEMA, DRUGS_SCHEMA, SCORES_SCHEMA
 
     meta = {
         b"tailormed": json.dumps(
@@ -438,7 +474,12 @@ def _merge(
         ).encode()
     }
     files = {}
-    for name, kind in (("calls", CALLS_SCHEMA), ("drugs", DRUGS_SCHEMA)):
+    tables = [("calls", CALLS_SCHEMA), ("drugs", DRUGS_SCHEMA)]
+    if scores:
+        tables.append(("scores", SCORES_SCHEMA))
+    else:
+        (out / "scores.parquet").unlink(missing_ok=True)  # never one of an earlier run
+    for name, kind in tables:
         target = out / f"{name}.parquet"
         with replacing(target, mode=0o600) as tmp:
             writer = pq.ParquetWriter(tmp, kind.with_metadata(meta), compression="zstd")

@@ -106,6 +106,7 @@ def write_summary(
         "files": {
             "calls": "calls.parquet",
             "drugs": "drugs.parquet",
+            "scores": "scores.parquet" if options.pgs else None,
             "per_sample_json": "samples/" if options.per_sample_json else None,
         },
         "calls": gene_stats,

@@ -58,6 +58,19 @@ DRUG_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("reason", pa.string(), "One sentence: why this status."),
 )
 
+# ``scores.parquet`` (with --pgs): the columns of `tailormed prs`'s scores.tsv, typed.
+SCORE_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
+    ("sample", pa.string(), "Sample identifier."),
+    ("pgs_id", pa.string(), "PGS Catalog score id."),
+    ("sum", pa.float64(), "Weighted sum (plink2 SCORE_SUM)."),
+    ("avg", pa.float64(), "Sum over alleles observed (plink2 SCORE_AVG); null with none."),
+    ("variants_matched", pa.int64(), "Scoring-file variants matched in the input."),
+    ("variants_total", pa.int64(), "Variants in the scoring file."),
+    ("percentile", pa.float64(), "Percentile in a reference panel (not computed by cohort)."),
+    ("z", pa.float64(), "z-score in a reference panel (not computed by cohort)."),
+    ("reference_population", pa.string(), "Reference group used (not computed by cohort)."),
+)
+
 # Internal (parts only): each haplotype's category for the equity summary.
 HAPLOTYPE_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("sample", pa.string(), ""),
@@ -75,6 +88,22 @@ def schema(columns: tuple[tuple[str, pa.DataType, str], ...]) -> pa.Schema:
 CALLS_SCHEMA = schema(CALL_COLUMNS)
 DRUGS_SCHEMA = schema(DRUG_COLUMNS)
 HAPLOTYPES_SCHEMA = schema(HAPLOTYPE_COLUMNS)
+SCORES_SCHEMA = schema(SCORE_COLUMNS)
+
+
+def score_values(s: Any) -> tuple[Any, ...]:
+    """A :class:`~tailormed.cardio.prs.SampleScore` in ``SCORE_COLUMNS`` order."""
+    return (
+        s.sample,
+        s.pgs_id,
+        s.sum,
+        s.avg,
+        s.variants_matched,
+        s.variants_total,
+        s.percentile,
+        s.z,
+        s.reference_population,
+    )
 
 
 def call_values(c: GeneCall, p: GenePhenotype) -> tuple[Any, ...]:

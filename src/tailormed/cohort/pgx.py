@@ -108,8 +108,6 @@ class Interpreter:
     """Memoised phenotypes and drug rows for one knowledge base (one per process)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        from tailormed.recommend.dosing import DOSE_RULES
-
         self.kb = kb
         self._ids: dict[str, int] = {}
         self._calls: list[GeneCall] = []
@@ -120,8 +118,9 @@ class Interpreter:
         self._reports: dict[tuple[str, tuple[int, ...]], tuple[Any, ...]] = {}
         self.drugs = tuple(d.name for d in kb.drugs)
         self.deps = {name: drug_genes(kb, name) for name in self.drugs}
-        # drugs with a dose calculator read calls, not only phenotypes: key on calls
-        self.by_call = frozenset(n for n in self.drugs if n.lower() in DOSE_RULES)
+        # A drug row (status, recommendations, reason) depends on phenotypes only; the dose
+        # calculators, which read calls (warfarin), feed no column of it.
+        self.by_call: frozenset[str] = frozenset()
 
     def intern(self, call: GeneCall) -> int:
         key = _key(call)

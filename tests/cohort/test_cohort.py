@@ -262,3 +262,44 @@ def test_input_errors_before_any_work(
             )
         )
     assert not (tmp_path / "b" / "parts").exists()
+
+
+def test_outside_calls_merge_as_in_tailormed_call(
+    tmp_path: Path, client: Any, example_vcf: Path
+) -> None:
+    outside = tmp_path / "outside.tsv"
+    outside.write_text(
+        "sample\tgene\tdiplotype\tphenotype\tactivity score\n"
+        "HG00096\tCYP2D6\t*1/*4\t\t1.0\n"
+        "HG00096\tCYP2C19\t*2/*2\n"
+    )
+    genes = ("CYP2C19", "NUDT15")
+    result = cohort([example_vcf], tmp_path / "cohort", client, genes=genes, outside=outside)
+    assert result.samples == 200
+    done = CliRunner().invoke(
+        app,
+        [
+            "call",
+            str(example_vcf),
+            "--out",
+            str(tmp_path / "call"),
+            "--missing-to-ref",
+            "--genes",
+            ",".join(genes),
+            "--outside",
+            str(outside),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    lines = (tmp_path / "call" / "calls.tsv").read_text().splitlines()[1:]
+    want = [line.split("\t")[:3] for line in lines]
+    calls = pq.read_table(tmp_path / "cohort" / "calls.parquet").to_pylist()
+    assert [[r["sample"], r["gene"], r["diplotype"] or "no call"] for r in calls] == want
+    first = [r for r in calls if r["sample"] == "HG00096"]
+    assert [r["gene"] for r in first] == ["CYP2C19", "NUDT15", "CYP2D6"]
+    assert first[0]["phenotype"] == "Poor Metabolizer"
+    assert any(w.startswith("overrides the VCF call") for w in first[0]["warnings"])
+    drugs = pq.read_table(tmp_path / "cohort" / "drugs.parquet").to_pylist()
+    codeine = {r["sample"]: r["status"] for r in drugs if r["drug"] == "codeine"}
+    assert codeine["HG00096"] != "no result"  # CYP2D6 given for this sample only
+    assert {s for s, st in codeine.items() if st == "no result"} == set(codeine) - {"HG00096"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tailormed.calling import CallOptions, call_files
 from tailormed.calling.caller import select_genes
 from tailormed.cohort.inputs import CohortInput
@@ -35,3 +37,21 @@ def test_block_rows_equal_full_interpretation(kb: KnowledgeBase, example_vcf: Pa
     assert got_drugs == want_drugs
     statuses = {r[2] for r in got_drugs}
     assert {"actionable", "no change", "no result"} <= statuses  # a test that can fail
+
+
+@pytest.mark.slow
+def test_block_rows_equal_full_interpretation_on_the_panel(kb: KnowledgeBase, shared: Path) -> None:
+    """The same on 640 samples of the full 1000 Genomes panels (every 5th)."""
+    files = sorted((shared / "1kgp" / "GRCh38").glob("*.vcf.gz"))
+    options = CallOptions(missing_to_ref=True)
+    genes = select_genes(kb, options)
+    source = CohortInput.of(files)
+    samples = source.samples()[::5]
+    matrices = source.read(panels(kb, genes), samples, True, None)
+    rows = interpret_block(samples, call_block(matrices, kb, options), kb)
+    callset = call_files(files, kb, CallOptions(missing_to_ref=True, samples=samples))
+    want_drugs = []
+    for s in samples:
+        interp = build_interpretation(callset.for_sample(s), kb)
+        want_drugs += [(s, d.drug, *drug_values(d)) for d in interp.drugs]
+    assert [tuple(r.values()) for r in rows.drugs.to_pylist()] == want_drugs

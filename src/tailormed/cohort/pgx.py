@@ -100,6 +100,48 @@ def drug_genes(kb: KnowledgeBase, drug: str) -> tuple[str, ...]:
     return tuple(sorted(genes))
 
 
+def allele_count_genes(kb: KnowledgeBase, drug: str) -> frozenset[str]:
+    """Genes some recommendation for the drug keys on allele counts (a diplotype-specific
+    map): for them the drug row depends on the alleles, not only on the phenotype."""
+    from collections.abc import Mapping as AbstractMapping
+
+    out: set[str] = set()
+    for _guideline, recs in drug_guidelines(kb, kb.drug(drug).name):
+        for r in recs:
+            out.update(g for g, v in r.lookup_key.items() if isinstance(v, AbstractMapping))
+    return frozenset(out)
+
+
+# The GenePhenotype fields a drug row (status, recommendations, reason) reads: the
+# recommendation stage (recommend.match / status / interpretation) reads these and, for
+# allele-count keys, the allele names; never the diplotype text, notes or alternatives.
+# Dose calculations read more, but no drug-row column comes from them.
+DRUG_FIELDS = (
+    "gene",
+    "phenotype",
+    "activity_score",
+    "lookup_keys",
+    "dpwg_phenotype",
+    "dpwg_lookup_key",
+    "reason",
+    "call_source",
+    "phenotype_source",
+    "phenoconversion",
+    "allele_presence",
+)
+
+
+def drug_key(p: GenePhenotype, with_alleles: bool) -> str:
+    """What of a phenotype a drug row can depend on, as text (``tests/cohort`` checks the
+    rows built from it against full interpretations)."""
+    d = p.to_json()
+    key = {f: d.get(f) for f in DRUG_FIELDS}
+    key["has_alleles"] = bool(p.alleles)
+    if with_alleles:
+        key["allele_counts"] = sorted(p.allele_counts.items())
+    return json.dumps(key, sort_keys=True, default=str)
+
+
 def _key(call: GeneCall) -> str:
     return json.dumps(call.to_json(), sort_keys=True)
 
@@ -115,12 +157,14 @@ class Interpreter:
         self._phenotype_ids: dict[str, int] = {}
         self._phenotypes: list[GenePhenotype] = []
         self._first_call: list[int] = []  # phenotype id -> a call that gives it
+        # what a drug row reads of a phenotype (see drug_key): id per (call, with alleles)
+        self._drug_key_of: dict[tuple[int, bool], int] = {}
+        self._drug_key_ids: dict[str, int] = {}
+        self._drug_key_call: list[int] = []
         self._reports: dict[tuple[str, tuple[int, ...]], tuple[Any, ...]] = {}
         self.drugs = tuple(d.name for d in kb.drugs)
         self.deps = {name: drug_genes(kb, name) for name in self.drugs}
-        # A drug row (status, recommendations, reason) depends on phenotypes only; the dose
-        # calculators, which read calls (warfarin), feed no column of it.
-        self.by_call: frozenset[str] = frozenset()
+        self.allele_genes = {name: allele_count_genes(kb, name) for name in self.drugs}
 
     def intern(self, call: GeneCall) -> int:
         key = _key(call)
@@ -151,6 +195,20 @@ class Interpreter:
     def phenotype(self, cid: int) -> GenePhenotype:
         return self._phenotypes[self.phenotype_id(cid)]
 
+    def drug_key_id(self, cid: int, with_alleles: bool) -> int:
+        """One id per distinct :func:`drug_key` of the call's phenotype."""
+        memo = (cid, with_alleles)
+        got = self._drug_key_of.get(memo)
+        if got is None:
+            key = drug_key(self.phenotype(cid), with_alleles)
+            got = self._drug_key_ids.get(key)
+            if got is None:
+                got = len(self._drug_key_call)
+                self._drug_key_ids[key] = got
+                self._drug_key_call.append(cid)
+            self._drug_key_of[memo] = got
+        return got
+
     def drug_row(self, drug: str, genes: Sequence[str], key: tuple[int, ...]) -> tuple[Any, ...]:
         """The drug's row values (without sample) for the calls (or phenotypes) ``key``
         of ``genes`` (-1: the gene has no call)."""
@@ -159,10 +217,8 @@ class Interpreter:
         memo = (drug, key)
         got = self._reports.get(memo)
         if got is None:
-            if drug in self.by_call:
-                calls = [self._calls[c] for c in key if c >= 0]
-            else:  # a phenotype stands for every call that gives it
-                calls = [self._calls[self._first_call[p]] for p in key if p >= 0]
+            # a drug key stands for every call whose phenotype gives it
+            calls = [self._calls[self._drug_key_call[k]] for k in key if k >= 0]
             interp = build_interpretation(calls, self.kb, drugs={drug})
             got = drug_values(interp.drugs[0])
             self._reports[memo] = got
@@ -280,7 +336,12 @@ def interpret_block(
     lookup = np.full(int(ids.max()) + 2 if ids.size else 1, -1, dtype=np.int64)
     for c, p in pheno_of.items():
         lookup[c] = p
-    phen = np.where(present, lookup[ids], -1)
+    dk = {}
+    for flag in (False, True):
+        table = np.full(len(lookup), -1, dtype=np.int64)
+        for c in pheno_of:
+            table[c] = interp.drug_key_id(c, flag)
+        dk[flag] = np.where(present, table[ids], -1)
     sample_arr = np.asarray(samples, dtype=object)
 
     call_tables, hap_tables = [], []
@@ -323,8 +384,12 @@ def interpret_block(
     everyone = pa.array(sample_arr.tolist(), pa.string())
     for drug in interp.drugs:
         deps = [g for g in interp.deps[drug] if g in col]
-        source = ids if drug in interp.by_call else phen
-        keys = source[:, [col[g] for g in deps]] if deps else np.zeros((n, 0), dtype=np.int64)
+        with_alleles = interp.allele_genes[drug]
+        keys = (
+            np.column_stack([dk[g in with_alleles][:, col[g]] for g in deps])
+            if deps
+            else np.zeros((n, 0), dtype=np.int64)
+        )
         if keys.shape[1]:
             uniq_keys, inverse = np.unique(keys, axis=0, return_inverse=True)
         else:

@@ -97,10 +97,12 @@ _KB: dict[str, Any] = {}
 def _kb(origin: str) -> Any:
     from tailormed.knowledge import load_kb
 
-    if origin not in _KB:
+    st = Path(origin).stat()
+    key = f"{origin}|{st.st_size}|{st.st_mtime_ns}"  # a rebuilt bundle is loaded again
+    if key not in _KB:
         _KB.clear()
-        _KB[origin] = load_kb(origin)
-    return _KB[origin]
+        _KB[key] = load_kb(origin)
+    return _KB[key]
 
 
 def call_part_path(parts: Path, block: int, gene: str) -> Path:

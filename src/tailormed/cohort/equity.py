@@ -160,32 +160,65 @@ class EquityCounter:
         self.haplotypes: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
         self.haplotype_n: dict[str, Counter[str]] = defaultdict(Counter)
 
-    def add_drugs(self, samples: list[str], statuses: list[str]) -> None:
-        actionable = {s for s, st in zip(samples, statuses, strict=True) if st == "actionable"}
-        for s in dict.fromkeys(samples):
+    def add_drugs(self, table: Any) -> None:
+        """One block's drug rows (an Arrow table with ``sample`` and ``status``)."""
+        import pyarrow.compute as pc
+
+        samples = pc.unique(table["sample"]).to_pylist()
+        hit = pc.equal(table["status"], "actionable")
+        actionable = set(pc.unique(pc.filter(table["sample"], hit)).to_pylist())
+        for s in samples:
             for g in self.groups.get(s, ()):
                 self.samples[g] += 1
                 if s in actionable:
                     self.actionable[g] += 1
 
-    def add_haplotypes(self, rows: dict[str, list[Any]]) -> None:
-        for sample, gene, alleles, status, phenotype in zip(
-            rows["sample"],
-            rows["gene"],
-            rows["alleles"],
-            rows["status"],
-            rows["phenotype"],
-            strict=True,
-        ):
-            for g in self.groups.get(sample, ()):
-                self.phenotypes[gene][(g, phenotype)] += 1
-                self.phenotype_n[gene][g] += 1
-                for st in status:
-                    self.haplotypes[gene][(g, st)] += 1
-                    self.haplotype_n[gene][g] += 1
-                for a in alleles:
-                    self.alleles[gene][(g, a)] += 1
-                    self.allele_n[gene][g] += 1
+    def add_haplotypes(self, table: Any) -> None:
+        """One block's haplotype rows (Arrow: sample, gene, alleles, status, phenotype),
+        counted with Arrow group-bys per group level (all, superpopulation, population)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        samples = table["sample"].to_pylist()
+        levels = max((len(v) for v in self.groups.values()), default=0)
+        for level in range(levels):
+            labels = []
+            for s in samples:
+                mine = self.groups.get(s, ())
+                labels.append(mine[level] if level < len(mine) else None)
+            group = pa.array(labels, pa.string())
+            keep = pc.is_valid(group)
+            base = pa.table(
+                {"group": group, "gene": table["gene"], "phenotype": table["phenotype"]}
+            ).filter(keep)
+            for row in (
+                base.group_by(["group", "gene", "phenotype"])
+                .aggregate([("gene", "count")])
+                .to_pylist()
+            ):
+                self.phenotypes[row["gene"]][(row["group"], row["phenotype"])] += row["gene_count"]
+                self.phenotype_n[row["gene"]][row["group"]] += row["gene_count"]
+            for column, counts, totals in (
+                ("status", self.haplotypes, self.haplotype_n),
+                ("alleles", self.alleles, self.allele_n),
+            ):
+                values = table[column].combine_chunks()
+                parent = pc.list_parent_indices(values)
+                flat = pa.table(
+                    {
+                        "group": group.take(parent),
+                        "gene": table["gene"].take(parent),
+                        "value": pc.list_flatten(values),
+                    }
+                )
+                flat = flat.filter(pc.is_valid(flat["group"]))
+                for row in (
+                    flat.group_by(["group", "gene", "value"])
+                    .aggregate([("gene", "count")])
+                    .to_pylist()
+                ):
+                    counts[row["gene"]][(row["group"], row["value"])] += row["gene_count"]
+                    totals[row["gene"]][row["group"]] += row["gene_count"]
 
     def result(self) -> dict[str, Any]:
         groups = sorted(self.samples, key=_group_order)

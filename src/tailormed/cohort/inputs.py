@@ -19,6 +19,7 @@ from typing import Any
 
 from tailormed.cohort.zarrvcf import ZarrSet, is_vcf_zarr
 from tailormed.errors import InputError
+from tailormed.vcf.build import BuildEvidence
 from tailormed.vcf.models import GenePanel, GenotypeMatrix
 from tailormed.vcf.reader import VcfSet
 from tailormed.vcf.regions import CoveredRegions
@@ -67,16 +68,37 @@ class CohortInput:
         return [fingerprint_path(p) for p in self.paths]
 
 
-_ZARR: dict[tuple[Path, ...], ZarrSet] = {}
+# Opened inputs, reused by the tasks a worker runs; keyed on the files' size and
+# modification time too, so a file rewritten while a cluster lives is opened again.
+_ZARR: dict[Any, ZarrSet] = {}
+_VCF: dict[Any, VcfSet] = {}
+
+
+def stamps(paths: Sequence[Path]) -> tuple[tuple[int, int], ...]:
+    """Size and modification time of each file (of a Zarr store: its root metadata)."""
+    out = []
+    for p in paths:
+        meta = next((p / m for m in ("zarr.json", ".zmetadata", ".zgroup") if (p / m).exists()), p)
+        st = meta.stat()
+        out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 def _open(source: CohortInput, samples: Sequence[str] | None) -> VcfSet | ZarrSet:
     if source.kind == "zarr":
-        if source.paths not in _ZARR:  # one open per process: the index arrays are reused
+        zkey = (source.paths, stamps(source.paths))
+        if zkey not in _ZARR:  # one open per process: the index arrays are reused
             _ZARR.clear()
-            _ZARR[source.paths] = ZarrSet(source.paths)
-        return _ZARR[source.paths]
-    return VcfSet(list(source.paths), samples)
+            _ZARR[zkey] = ZarrSet(source.paths)
+        return _ZARR[zkey]
+    key = (source.paths, stamps(source.paths), tuple(samples) if samples is not None else None)
+    if key not in _VCF:  # the gene tasks of one block reuse the opened files
+        _VCF.clear()
+        _VCF[key] = VcfSet(list(source.paths), samples)
+    vcfs = _VCF[key]
+    for f in vcfs._files:  # build evidence is judged per read, as with a fresh open
+        f.evidence = BuildEvidence()
+    return vcfs
 
 
 def _file_print(path: Path, head: bool) -> dict[str, Any]:

@@ -58,9 +58,8 @@ def equity_summary(
     counter = EquityCounter(groups)
     for b in range(n_blocks):
         paths = block_part_paths(parts, b)
-        drugs = pq.read_table(paths["drugs"], columns=["sample", "status"]).to_pydict()
-        counter.add_drugs(drugs["sample"], drugs["status"])
-        counter.add_haplotypes(pq.read_table(paths["haplotypes"]).to_pydict())
+        counter.add_drugs(pq.read_table(paths["drugs"], columns=["sample", "status"]))
+        counter.add_haplotypes(pq.read_table(paths["haplotypes"]))
     result = counter.result()
     return {
         "population_table": str(populations) if populations else None,

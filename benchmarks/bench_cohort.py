@@ -121,7 +121,8 @@ def part1(source: Path, tmp: Path) -> None:
             f"{r['cluster_start']:.1f} s), partitions {r['partitions_s']:.1f} s = "
             f"{rate:,.0f} samples/s/core; peak RSS per worker "
             + ", ".join(f"{x:,.0f} MB" for x in r["rss"])
-            + f"; ratio to raw decode (partitions, per core) {r['partitions_s'] * workers / raw_s:.2f}x"
+            + "; ratio to raw decode (partitions, core-seconds) "
+            + f"{r['partitions_s'] * workers / raw_s:.2f}x"
         )
     same = all(
         rows_hash([results[1]["out"] / f"{t}.parquet"], k)
@@ -231,8 +232,8 @@ def part2(source: Path, tmp: Path, n: int) -> None:
     start = time.perf_counter()
     store = synthetic(source, tmp, n)
     print(
-        f"synthetic cohort: {n:,} samples written as VCF Zarr in {time.perf_counter() - start:.1f} s "
-        f"({_du_mb(store):.1f} MB on disk)"
+        f"synthetic cohort: {n:,} samples written as VCF Zarr in "
+        f"{time.perf_counter() - start:.1f} s ({_du_mb(store):.1f} MB on disk)"
     )
     quarter = synthetic(source, tmp, n // 4)
     rows = {}

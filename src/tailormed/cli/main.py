@@ -12,6 +12,7 @@ from tailormed.cli import (
     admin,
     call,
     cardio,
+    cohort,
     digital,
     kb,
     oncology,
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.command("call")(call.call_cmd)
+app.command("cohort")(cohort.cohort_cmd)
 app.command("run")(run.run_cmd)
 app.command("review")(review.review_cmd)
 app.command("report")(report.report_cmd)
@@ -81,7 +83,8 @@ def demo(
         "tailormed-demo"
     ),
 ) -> None:
-    """The quick-start job: the bundled example patient through every stage."""
+    """The quick-start job: the bundled example patient through every stage, then a
+    200-genome example cohort with its equity summary."""
     from tailormed.pipeline import example_path
 
     kb.info_cmd()
@@ -110,6 +113,19 @@ def demo(
         phenopacket=True,
     )
     console.print(f"Open [bold]{out}/Sample_2/report.html[/] in a browser to read the report.")
+    console.rule("Example cohort: 200 genomes of the 1000 Genomes Project")
+    cohort.cohort_cmd(
+        [example_path("cohort-1kgp-200.vcf.gz")],
+        out / "cohort",
+        missing_to_ref=True,
+        populations=example_path("cohort-1kgp-200-populations.tsv"),
+        unrelated=True,
+        workers=2,
+    )
+    console.print(
+        f"Open [bold]{out}/cohort/summary.html[/] for the cohort's equity summary "
+        "(calls.parquet and drugs.parquet beside it)."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

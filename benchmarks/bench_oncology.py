@@ -2,8 +2,8 @@
 
 1. A whole-exome-sized tumour VCF: 5,000 VEP-annotated variants (three transcripts each,
    the MANE one flagged) → ``run_tumor`` (read, match, tier, therapies, tumor.json and
-   findings.json). Target < 5 s. Raw floor: cyvcf2 reading every record and splitting
-   its CSQ annotation (no matching).
+   findings.json), then its report section and FHIR bundle. Target < 5 s. Raw floor:
+   cyvcf2 reading every record and splitting its CSQ annotation (no matching).
 2. A ctDNA table of 10,000 patients × 10 draws × 3 tracked variants (300,000 rows) →
    read, validated and classified on one core. Target < 30 s. Raw floor: reading the
    file and splitting every line into fields.
@@ -22,8 +22,10 @@ from pathlib import Path
 from tailormed.knowledge.oncology_kb import OncologyKnowledge
 from tailormed.knowledge.protein import ONE_TO_THREE
 from tailormed.oncology.ctdna import Rules, classify_series
+from tailormed.oncology.fhir import tumor_bundle
 from tailormed.oncology.read_ctdna import read_series
 from tailormed.oncology.run import TumorJob, run_tumor
+from tailormed.oncology.sections import tumor_section
 
 FORMAT = (
     "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|HGVSc|"
@@ -193,6 +195,10 @@ def main() -> None:
             TumorJob(input=vcf, tumour_type="LUAD", out=folder / "out", panel_size_mb=35.0), kb
         )
         tumour, tumour_cpu = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
+        section = tumor_section(report)
+        bundle = tumor_bundle(report)
+        parts, parts_cpu = time.perf_counter() - start, time.process_time() - cpu
         tiers = {t: sum(1 for v in report.variants if v.tier == t) for t in ("I", "II", "III")}
         print(f"oncology bundle load: {load:.2f} s ({kb.version})")
         print(
@@ -200,9 +206,16 @@ def main() -> None:
             f"{floor:.2f} s wall, {floor_cpu:.2f} s CPU"
         )
         print(
-            f"tailormed tumor (read, tier, therapies, tumor.json, findings): {tumour:.2f} s wall, "
+            "tailormed tumor (read, tier, therapies, tumor.json, findings, FHIR): "
+            f"{tumour:.2f} s wall, "
             f"{tumour_cpu:.2f} s CPU = {tumour_cpu / floor_cpu:.1f}x raw CPU (target < 5 s); "
             f"tiers {tiers}, {len(report.therapies)} therapy options"
+        )
+        print(
+            f"report section + FHIR bundle ({len(section.tables)} tables, "
+            f"{len(bundle['entry'])} resources, each validated): {parts:.2f} s wall, "
+            f"{parts_cpu:.2f} s CPU; tumour total {tumour_cpu + parts_cpu:.2f} s CPU = "
+            f"{(tumour_cpu + parts_cpu) / floor_cpu:.1f}x raw CPU (target < 5 s)"
         )
         table = ctdna_table(folder / "series.tsv", 10_000, 10, rng)
         floor, floor_cpu = raw_table_floor(table)

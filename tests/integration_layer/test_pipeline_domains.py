@@ -19,7 +19,7 @@ CALLS: list[tuple[ClinicalInputs, Context]] = []
 
 def adapter(inputs: ClinicalInputs, context: Context) -> list:  # type: ignore[type-arg]
     CALLS.append((inputs, context))
-    return [section(context.sample)] if inputs.factors else []
+    return [section(context.sample)] if inputs.options.get("test.section") else []
 
 
 @pytest.fixture
@@ -31,14 +31,12 @@ def registered():  # type: ignore[no-untyped-def]
 
 
 def test_run_puts_sections_into_report_and_fhir(tmp_path: Path, registered: None) -> None:
-    factors = tmp_path / "f.json"
-    factors.write_text("{}")
     out = run(
         [example_path("example-patient.vcf")],
         tmp_path / "out",
         load_kb(),
         pdf=False,
-        clinical=ClinicalInputs(factors=factors),
+        clinical=ClinicalInputs(options={"test.section": True}),
     )
     _inputs, ctx = CALLS[0]
     assert ctx.sample == "Sample_2" and ctx.interpretation is not None
@@ -66,3 +64,15 @@ def test_multi_sample_needs_a_subject() -> None:
     with pytest.raises(InputError, match="not a sample"):
         clinical_subject(["A", "B"], inputs, "C")
     assert clinical_subject(["A", "B"], None, None) is None
+
+
+def test_pgx_only_factors_apply_to_every_sample(tmp_path: Path) -> None:
+    from tailormed.pipeline import clinical_subject
+
+    pgx = tmp_path / "f.json"
+    pgx.write_text('{"age_years": 60, "weight_kg": 70}')
+    assert clinical_subject(["A", "B"], ClinicalInputs(factors=pgx), None) is None
+    cardio = tmp_path / "c.json"
+    cardio.write_text('{"age_years": 60, "sex": "female"}')
+    with pytest.raises(InputError, match="--subject"):
+        clinical_subject(["A", "B"], ClinicalInputs(factors=cardio), None)

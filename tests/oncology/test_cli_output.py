@@ -65,6 +65,10 @@ def test_tumor_command_writes_valid_json_and_findings(tmp_path: Path) -> None:
     assert "oncology.variant.egfr.l858r" in codes
     assert "oncology.therapy.erlotinib.resistant" in codes
     assert all(f.knowledge["oncology"] == data["knowledge"]["oncology"] for f in findings)
+    bundle = json.loads((out / "fhir-bundle.json").read_text())
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    report = bundle["entry"][0]["resource"]
+    assert report["resourceType"] == "DiagnosticReport" and "tier I" in report["conclusion"]
 
 
 def test_tumor_command_errors_are_one_line(tmp_path: Path) -> None:
@@ -87,8 +91,16 @@ def test_tumor_command_errors_are_one_line(tmp_path: Path) -> None:
 def test_ctdna_command_writes_valid_json_charts_and_findings(tmp_path: Path) -> None:
     series = write_series(tmp_path / "s.tsv")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["ctdna", str(series), "--out", str(out)])
+    result = runner.invoke(app, ["ctdna", str(series), "--out", str(out), "--fhir", "--documents"])
     assert result.exit_code == 0, result.output
+    from tailormed.knowledge.oncology_kb import OncologyKnowledge
+    from tailormed.oncology.documents import CtdnaSeriesDocument, classify_document
+
+    doc = CtdnaSeriesDocument.model_validate_json((out / "documents" / "P-T790M.json").read_text())
+    kb = OncologyKnowledge.load()
+    assert classify_document(doc, "P-T790M", kb).status == "molecular-progression-resistance"
+    bundle = json.loads((out / "fhir" / "P-T790M.json").read_text())
+    assert bundle["entry"][0]["resource"]["subject"]["display"] == "P-T790M"
     data = json.loads((out / "ctdna.json").read_text())
     jsonschema.validate(data, _schema("ctdna.schema.json"))
     statuses = {p["patient"]: p["status"] for p in data["patients"]}
@@ -122,5 +134,5 @@ def test_the_same_input_gives_the_same_report_in_any_process(tmp_path: Path) -> 
             f"'--out', {str(out)!r}]; app()"
         )
         subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
-        outputs.append((out / "tumor.json").read_text())
+        outputs.append((out / "tumor.json").read_text() + (out / "fhir-bundle.json").read_text())
     assert outputs[0] == outputs[1]

@@ -14,10 +14,10 @@ import pytest
 
 from tailormed.errors import InputError
 from tailormed.knowledge.oncology_kb import OncologyKnowledge
+from tailormed.oncology.charts import vaf_chart
 from tailormed.oncology.ctdna import Rules, classify_series
 from tailormed.oncology.models import PatientCtdna
 from tailormed.oncology.read_ctdna import read_series
-from tailormed.oncology.svg import chart
 from tests.oncology.fixtures import L858R, T790M, TP53_R273H, write_vep
 from tests.oncology.series import HEADER, write_series
 
@@ -149,7 +149,7 @@ def test_manifest_of_annotated_vcfs(kb: OncologyKnowledge, tmp_path: Path) -> No
 
 def test_chart_is_well_formed_svg(kb: OncologyKnowledge, tmp_path: Path) -> None:
     p = classify(kb, write_series(tmp_path / "s.tsv", ["P-T790M"]))["P-T790M"]
-    root = ET.fromstring(chart(p))
+    root = ET.fromstring(vaf_chart(p))
     assert root.tag.endswith("svg")
     texts = "".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
     assert "EGFR T790M" in texts and "erlotinib" in texts

@@ -113,3 +113,21 @@ def test_sacituzumab_label_warning_for_ugt1a1_28_homozygotes(
     path.write_text("UGT1A1\t*1/*28\n")
     (other,) = pgx_for("sacituzumab govitecan", links, germline_pgx(None, path))
     assert other.status == "no guideline"
+
+
+def test_a_stored_profile_takes_the_records_germline_results(
+    kb: OncologyKnowledge, tmp_path: Path
+) -> None:
+    """A tumour profile made without germline data, read later beside the germline
+    interpretation the record holds, shows the same PGx as one made with it."""
+    from tailormed.oncology.pgx import germline_of, with_germline
+
+    germline = germline_pgx(example_path("example-patient.vcf"), None)
+    assert germline is not None
+    somatic = read_somatic(write_vep(tmp_path / "t.vcf", [BRAF_V600E]))
+    fresh = profile_tumour(somatic, "COAD", kb, germline=germline)
+    bare = profile_tumour(somatic, "COAD", kb)
+    stored = with_germline(bare, germline_of(germline.interpretation, "record"), kb)
+    assert stored.therapies == fresh.therapies
+    assert stored.pgx_version == germline.kb_version
+    assert {p.status for t in bare.therapies for p in t.pgx} == {"not tested"}

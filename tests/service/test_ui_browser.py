@@ -347,3 +347,50 @@ def test_patient_gives_consent_by_choosing_a_clinician_by_name(
     clinician.page.get_by_role("link", name="Blake Other").click()
     clinician.page.get_by_role("heading", name="Gene results").wait_for()
     clinician.close()
+
+
+# ------------------------------------------------------------------ rare disease
+def _add_term(page: Any, words: str, label: str, how: str) -> None:
+    box = page.get_by_label("Words of the term's name or a synonym")
+    box.fill(words)
+    box.press("Enter")  # the Search button is the form's first: Enter searches
+    page.get_by_role("button", name=f"Add {label} as {how}").click()
+    page.get_by_text("Not saved yet").wait_for()
+
+
+def test_clinician_enters_a_rare_disease_phenotype_and_ranks(
+    browser: Any, server: Server, shots: Path
+) -> None:
+    """Find HPO terms by words of a synonym (Enter searches), add them as present or absent,
+    save, read the differential diagnosis; on a phone the page does not scroll sideways."""
+    tab = Tab(browser, server, DESKTOP)
+    page = tab.page
+    tab.login("c")
+    page.wait_for_url("**/ui/patients")
+    page.get_by_role("link", name="Alex Example").click()
+    page.get_by_role("link", name="Rare-disease phenotype").click()
+    page.get_by_role("heading", name="Rare-disease phenotype").wait_for()
+    # hp.obo: "Spider fingers" is a synonym of HP:0001166 Arachnodactyly
+    _add_term(page, "spider fingers", "Arachnodactyly", "present")
+    _add_term(page, "ectopia lent", "Ectopia lentis", "present")
+    _add_term(page, "aortic root aneurysm", "Aortic root aneurysm", "absent")
+    page.get_by_label("Sex").select_option("FEMALE")
+    tab.shot(shots, "rare-phenotype-entry.png")
+    page.get_by_role("button", name="Save and rank").click()
+    page.get_by_text("Phenotype saved and ranked.").wait_for()
+    page.get_by_role("heading", name="Differential diagnosis", exact=True).wait_for()
+    table = page.locator(".table-wrap[aria-label='Differential diagnosis']")
+    assert "FBN1" in table.inner_text()
+    terms = page.get_by_role("region", name="HPO terms of the case").inner_text()
+    assert "HP:0002616" in terms and "excluded" in terms
+    tab.shot(shots, "rare-differential.png")
+    tab.close()
+
+    phone = Tab(browser, server, PHONE)
+    phone.login("c")
+    phone.page.wait_for_url("**/ui/patients")
+    phone.go(f"/ui/patients/{server.world.patient_a}/phenotype")
+    phone.page.get_by_role("heading", name="Differential diagnosis", exact=True).wait_for()
+    assert _no_horizontal_scroll(phone.page)
+    phone.shot(shots, "rare-phenotype-phone.png", full_page=False)
+    phone.close()

@@ -180,6 +180,14 @@ def find_fh_variants(
     return {s: tuple(h) for s, h in hits.items()}
 
 
+def records_in_fh_regions(inputs: Sequence[Path], kn: CardioKnowledge | None = None) -> int:
+    """How many records of ``inputs`` lie in the regions of the listed FH variants (0: the
+    input, e.g. a targeted pharmacogenomic panel, cannot show any of them)."""
+    kn = kn or CardioKnowledge.load()
+    files = GenotypeFiles(inputs)
+    return sum(len(group.raw) for group in files.spans(_spans(kn.fh_variants)))
+
+
 def _hit(v: FhVariant, copies: int, missing: bool) -> FhVariantHit:
     return FhVariantHit(
         gene=v.gene,

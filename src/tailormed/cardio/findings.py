@@ -215,9 +215,22 @@ def _decision_finding(d: StatinDecision) -> Finding:
     )
 
 
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``11th``, ``92nd``.
+
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 92, 100)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '92nd', '100th']
+    """
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _prs_finding(sample: str, p: PolygenicInfo, version: str) -> Finding:
     where = (
-        f"{p.percentile:.0f}th percentile among {p.population} reference samples (z {p.z:.2f})"
+        f"{ordinal(round(p.percentile))} percentile among {p.population} reference samples "
+        f"(z {p.z:.2f})"
         if p.percentile is not None and p.z is not None
         else "no ancestry-matched percentile"
     )

@@ -4,11 +4,18 @@ Our own small writer instead of matplotlib (a large dependency with a font cache
 few polylines); the output is a plain SVG document that HTML reports can embed. Missing
 values break a line (no interpolation across a gap). Events (e.g. medication starts) are
 dashed vertical lines with a label; markers (e.g. alerts) are red triangles on the top
-edge with a ``<title>`` tooltip. Depends on nothing else of Tailormed.
+edge with a ``<title>`` tooltip. A line may mark some points as upper bounds (``hollow``:
+e.g. a lab value below the assay's limit of detection, drawn at that limit): they are open
+circles and the segments touching them are dashed, so a reader never takes a bound for a
+measurement. Depends on nothing else of Tailormed.
 
 >>> svg = time_chart("Steps", "steps/day", [Line("steps", [(0, 100.0), (1, 200.0)])],
 ...                  x_label=str)
 >>> svg.startswith("<svg") and "steps/day" in svg
+True
+>>> svg = time_chart("VAF", "VAF", [Line("EGFR T790M", [(0, 0.001), (30, 0.04)], hollow={0})],
+...                  x_label=str, y_format=lambda v: f"{v:.1%}")
+>>> 'fill="white"' in svg and "stroke-dasharray" in svg and "5.0%" in svg
 True
 """
 
@@ -28,6 +35,7 @@ class Line:
     points: Sequence[tuple[float, float | None]]  # (x, y); None or NaN breaks the line
     colour: str | None = None
     dots: bool = False
+    hollow: frozenset[int] | set[int] = frozenset()  # indices of points that are upper bounds
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,51 @@ def _nice_max(v: float) -> float:
     return 10 * step
 
 
+def _plain_line(f: _Frame, ln: Line, colour: str) -> list[str]:
+    out: list[str] = []
+    run: list[str] = []
+    runs: list[list[str]] = []
+    for x, y in ln.points:
+        if y is None or math.isnan(y):
+            if run:
+                runs.append(run)
+            run = []
+            continue
+        run.append(f"{f.x(x):.1f},{f.y(y):.1f}")
+        if ln.dots:
+            out.append(f'<circle cx="{f.x(x):.1f}" cy="{f.y(y):.1f}" r="3" fill="{colour}"/>')
+    if run:
+        runs.append(run)
+    for segment in runs:
+        out.append(
+            f'<polyline points="{" ".join(segment)}" fill="none" stroke="{colour}" '
+            'stroke-width="1.5"/>'
+        )
+    return out
+
+
+def _bounded_line(f: _Frame, ln: Line, colour: str) -> list[str]:
+    """A line whose ``hollow`` points are upper bounds: open circles, dashed segments."""
+    out: list[str] = []
+    previous: tuple[float, float, bool] | None = None
+    dots: list[str] = []
+    for i, (x, y) in enumerate(ln.points):
+        if y is None or math.isnan(y):
+            previous = None
+            continue
+        px, py, bound = f.x(x), f.y(y), i in ln.hollow
+        if previous is not None:
+            dash = ' stroke-dasharray="4,3"' if bound or previous[2] else ""
+            out.append(
+                f'<line x1="{previous[0]:.1f}" y1="{previous[1]:.1f}" x2="{px:.1f}" '
+                f'y2="{py:.1f}" stroke="{colour}" stroke-width="1.5"{dash}/>'
+            )
+        fill = "white" if bound else colour
+        dots.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{fill}" stroke="{colour}"/>')
+        previous = (px, py, bound)
+    return out + dots
+
+
 def time_chart(
     title: str,
     y_label: str,
@@ -98,6 +151,8 @@ def time_chart(
     x_label: Callable[[float], str],
     y_min: float | None = 0.0,
     y_max: float | None = None,
+    y_format: Callable[[float], str] | None = None,
+    hollow_label: str = "upper bound",
 ) -> str:
     """The chart as an SVG document (see the module docstring)."""
     xs = [x for ln in lines for x, y in ln.points if y is not None and not math.isnan(y)]
@@ -130,7 +185,8 @@ def time_chart(
             f'<line x1="{f.left}" y1="{yy:.1f}" x2="{f.width - f.right}" y2="{yy:.1f}" '
             'stroke="#eee"/>'
         )
-        out.append(f'<text x="{f.left - 6}" y="{yy + 4:.1f}" text-anchor="end">{v:g}</text>')
+        tick = escape(y_format(v)) if y_format else f"{v:g}"
+        out.append(f'<text x="{f.left - 6}" y="{yy + 4:.1f}" text-anchor="end">{tick}</text>')
     ticks = 6 if x1 > x0 else 1
     for k in range(ticks):
         v = x0 + (x1 - x0) * k / max(ticks - 1, 1)
@@ -159,24 +215,10 @@ def time_chart(
         )
     for i, ln in enumerate(lines):
         colour = ln.colour or PALETTE[i % len(PALETTE)]
-        run: list[str] = []
-        runs: list[list[str]] = []
-        for x, y in ln.points:
-            if y is None or math.isnan(y):
-                if run:
-                    runs.append(run)
-                run = []
-                continue
-            run.append(f"{f.x(x):.1f},{f.y(y):.1f}")
-            if ln.dots:
-                out.append(f'<circle cx="{f.x(x):.1f}" cy="{f.y(y):.1f}" r="3" fill="{colour}"/>')
-        if run:
-            runs.append(run)
-        for segment in runs:
-            out.append(
-                f'<polyline points="{" ".join(segment)}" fill="none" stroke="{colour}" '
-                'stroke-width="1.5"/>'
-            )
+        if ln.hollow:
+            out.extend(_bounded_line(f, ln, colour))
+        else:
+            out.extend(_plain_line(f, ln, colour))
         ly = f.top + 14 * i
         out.append(
             f'<rect x="{f.width - f.right + 12}" y="{ly}" width="10" height="10" fill="{colour}"/>'
@@ -188,8 +230,17 @@ def time_chart(
             f'<path d="M{mx - 5:.1f},{f.top - 8} L{mx + 5:.1f},{f.top - 8} L{mx:.1f},{f.top}Z" '
             f'fill="{m.colour}"><title>{escape(m.label)}</title></path>'
         )
+    rows = len(lines)  # legend rows used so far
+    if any(ln.hollow for ln in lines):
+        ly = f.top + 14 * rows + 6
+        out.append(
+            f'<circle cx="{f.width - f.right + 17}" cy="{ly + 4}" r="4" fill="white" '
+            'stroke="#333"/>'
+        )
+        out.append(f'<text x="{f.width - f.right + 26}" y="{ly + 8}">{escape(hollow_label)}</text>')
+        rows += 1
     if markers:
-        ly = f.top + 14 * len(lines) + 6
+        ly = f.top + 14 * rows + 6
         out.append(
             f'<path d="M{f.width - f.right + 12},{ly} L{f.width - f.right + 22},{ly} '
             f'L{f.width - f.right + 17},{ly + 8}Z" fill="#d62728"/>'

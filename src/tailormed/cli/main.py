@@ -12,6 +12,7 @@ from tailormed.cli import (
     admin,
     call,
     cardio,
+    cohort,
     digital,
     kb,
     oncology,
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.command("call")(call.call_cmd)
+app.command("cohort")(cohort.cohort_cmd)
 app.command("run")(run.run_cmd)
 app.command("review")(review.review_cmd)
 app.command("report")(report.report_cmd)
@@ -83,11 +85,9 @@ def demo(
         "tailormed-demo"
     ),
 ) -> None:
-    """The quick-start job: the bundled example patient through every stage.
-
-    Digital health joins the same report: one consenting Fitbit user's bundled month and
-    synthetic PHQ-9/GAD-7 answers, with a made-up sertraline start (the CYP2C19/CYP2D6
-    results are the example patient's own)."""
+    """The quick-start job: the bundled example patient through every stage (with a Fitbit
+    month and synthetic PHQ-9/GAD-7 answers around a made-up sertraline start in the same
+    report), then a 200-genome example cohort with its equity summary."""
     from tailormed.pipeline import example_path
 
     kb.info_cmd()
@@ -97,7 +97,14 @@ def demo(
         out,
         outside=example_path("example-outside.tsv"),
         meds=example_path("example-meds.txt"),
-        factors=example_path("example-factors.json"),
+        factors=example_path("example-cardio-factors.json"),
+        pgs=[example_path("example-pgs.txt")],
+        prs_genotypes=[example_path("example-prs-genotypes.vcf.gz")],
+        prs_reference=example_path("example-prs-reference.vcf.gz"),
+        prs_populations=example_path("example-prs-populations.tsv"),
+        tumor=example_path("example-tumor.vcf"),
+        tumor_type="LUAD",
+        ctdna=[example_path("example-ctdna.tsv")],
         observations=[
             *(
                 example_path(f"example-fitbit-{name}.csv")
@@ -109,7 +116,29 @@ def demo(
         observation_timezone="America/Chicago",
         medication_start=["sertraline=2016-04-15"],
     )
+    console.rule("Example rare-disease case")
+    rare.rank_cmd(
+        [example_path("example-rare-phenopacket.json")],
+        out / "rare",
+        vcf=example_path("example-rare.vcf"),
+        top=50,
+        fhir=True,
+        phenopacket=True,
+    )
     console.print(f"Open [bold]{out}/Sample_2/report.html[/] in a browser to read the report.")
+    console.rule("Example cohort: 200 genomes of the 1000 Genomes Project")
+    cohort.cohort_cmd(
+        [example_path("cohort-1kgp-200.vcf.gz")],
+        out / "cohort",
+        missing_to_ref=True,
+        populations=example_path("cohort-1kgp-200-populations.tsv"),
+        unrelated=True,
+        workers=2,
+    )
+    console.print(
+        f"Open [bold]{out}/cohort/summary.html[/] for the cohort's equity summary "
+        "(calls.parquet and drugs.parquet beside it)."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

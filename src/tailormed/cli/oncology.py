@@ -21,7 +21,10 @@ def tumor_cmd(
         str, typer.Option("--tumor-type", help="OncoTree code (LUAD, SKCM, COADREAD ...)")
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder (tumor.json, findings.json)")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Output folder (tumor.json, findings.json, fhir-bundle.json)"
+        ),
     ],
     tumor_sample: Annotated[
         str | None, typer.Option("--tumor-sample", help="Tumour sample in the VCF/MAF")
@@ -100,7 +103,10 @@ def tumor_cmd(
     for e in report.eligibility:
         console.print(f"eligibility check (not a recommendation): {e.drug}: {e.result}")
     n3 = sum(1 for v in report.variants if v.tier == "III")
-    console.print(f"{n3} tier III variants; wrote {out / 'tumor.json'} and {out / 'findings.json'}")
+    console.print(
+        f"{n3} tier III variants; wrote {out / 'tumor.json'}, {out / 'findings.json'} and "
+        f"{out / 'fhir-bundle.json'}"
+    )
 
 
 @handle_errors
@@ -123,6 +129,16 @@ def ctdna_cmd(
         typer.Option("--rise-fold", help="Progression: fold rise over nadir (default 2)"),
     ] = None,
     no_charts: Annotated[bool, typer.Option("--no-charts", help="Do not write SVG charts")] = False,
+    fhir: Annotated[
+        bool, typer.Option("--fhir", help="Also write fhir/<patient>.json (Observations per draw)")
+    ] = False,
+    documents: Annotated[
+        bool,
+        typer.Option(
+            "--documents",
+            help="Also write documents/<patient>.json (the record's oncology.ctdna body)",
+        ),
+    ] = False,
 ) -> None:
     """Classify serial ctDNA draws per patient (response, clearance, progression, resistance)."""
     from tailormed.errors import InputError
@@ -138,7 +154,13 @@ def ctdna_cmd(
             raise InputError(f"--rise-fold {rise_fold} must be above 1")
         overrides["rise_fold"] = rise_fold
     patients = run_ctdna(
-        series, out, therapies=therapy or (), overrides=overrides, charts=not no_charts
+        series,
+        out,
+        therapies=therapy or (),
+        overrides=overrides,
+        charts=not no_charts,
+        fhir=fhir,
+        documents=documents,
     )
     table = Table("patient", "status", "baseline", "draws", "events")
     for p in patients[:50]:
@@ -152,4 +174,7 @@ def ctdna_cmd(
     console.print(table)
     if len(patients) > 50:
         console.print(f"... {len(patients) - 50} more patients in {out / 'ctdna.json'}")
-    console.print(f"wrote {out / 'ctdna.json'} and {out / 'findings.json'}")
+    extra = "".join(
+        f" and {out / name}/" for name, on in (("fhir", fhir), ("documents", documents)) if on
+    )
+    console.print(f"wrote {out / 'ctdna.json'}, {out / 'findings.json'}{extra}")

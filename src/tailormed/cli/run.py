@@ -57,6 +57,22 @@ def run_cmd(
         Path | None,
         typer.Option("--prs-populations", help="Population table of the reference panel (.psam)"),
     ] = None,
+    prs_genotypes: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--prs-genotypes",
+            help="Genotypes for the polygenic scores when the VCF lacks their sites (e.g. "
+            "imputed array data; same sample name); repeatable",
+        ),
+    ] = None,
+    prs_population: Annotated[
+        str | None,
+        typer.Option(
+            "--prs-population",
+            help="The patient's ancestry group in the reference panel (e.g. EUR), when the "
+            "populations table does not list the patient",
+        ),
+    ] = None,
     tumor: Annotated[
         Path | None, typer.Option("--tumor", help="Tumour findings (somatic VCF, MAF or JSON)")
     ] = None,
@@ -71,7 +87,19 @@ def run_cmd(
         typer.Option("--phenopacket", help="GA4GH phenopacket JSON (repeatable)"),
     ] = None,
     hpo: Annotated[
-        list[str] | None, typer.Option("--hpo", help="HPO term id, e.g. HP:0001166 (repeatable)")
+        list[str] | None,
+        typer.Option(
+            "--hpo",
+            help="HPO term id, e.g. HP:0001166; not:HP:0002616 for an excluded term (repeatable)",
+        ),
+    ] = None,
+    rare_vcf: Annotated[
+        Path | None,
+        typer.Option(
+            "--rare-vcf",
+            help="Annotated GRCh38 exome/genome VCF (VEP CSQ or snpEff ANN) for the rare-disease "
+            "ranking's variant evidence",
+        ),
     ] = None,
     observations: Annotated[
         list[Path] | None,
@@ -121,7 +149,18 @@ def run_cmd(
         phenopackets=tuple(phenopacket or ()),
         hpo=tuple(hpo or ()),
         observations=tuple(observations or ()),
-        options=_digital_options(observation_source_id, observation_timezone, medication_start),
+        options={
+            **{
+                k: v
+                for k, v in {
+                    "cardio.prs_genotypes": tuple(prs_genotypes or ()),
+                    "cardio.prs_population": prs_population,
+                    "rare.vcf": rare_vcf,
+                }.items()
+                if v
+            },
+            **_digital_options(observation_source_id, observation_timezone, medication_start),
+        },
     )
     options = call_options(
         genes=genes,

@@ -41,7 +41,10 @@ class FhirContext:
 FhirProvider = Callable[[Section, FhirContext], list[dict[str, Any]]]
 
 # One line per domain: domain -> "module:function".
-BUILTIN: dict[str, str] = {}
+BUILTIN: dict[str, str] = {
+    "oncology": "tailormed.oncology.fhir:fhir_resources",
+    "rare": "tailormed.rare.fhir:section_resources",
+}
 
 _registry: dict[str, FhirProvider | str] = dict(BUILTIN)
 

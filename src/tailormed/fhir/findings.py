@@ -11,8 +11,8 @@ The rules, the same for every domain:
   summary as ``valueString``;
 * ``component``: every other entry of ``values`` (quantity, boolean, integer or string;
   ``None`` values are left out) and every piece of evidence (its codes, label and value);
-* ``note``: the summary, each recommendation, each limitation and each source with its
-  version and citation;
+* ``note``: the summary, a sentence saying so when no LOINC code exists for the result,
+  each recommendation, each limitation and each source with its version and citation;
 * ``meta.tag``: the domain, the severity and every knowledge bundle version
   (``<bundle>@<version>``) so a receiver can tell which knowledge produced it;
 * category: laboratory + genetics for genomic findings (evidence of kind ``variant``,
@@ -142,6 +142,11 @@ def finding_observation(
     if components:
         obs["component"] = components
     notes = [finding.summary] if key is not None else []
+    if not any(c.system == C.LOINC for c in finding.codes):
+        notes.append(
+            "No LOINC code exists for this result (none that means exactly this); it is coded "
+            f"with {finding.codes[0].system if finding.codes else FINDING_SYSTEM}."
+        )
     notes += [f"Recommendation: {r}" for r in finding.recommendations]
     notes += [f"Limitation: {text}" for text in finding.limitations]
     for s in finding.sources:

@@ -137,6 +137,28 @@ class OncologyKnowledge:
         index = self._cache["resistance"]
         return list(index.get((gene, short or ""), ()))
 
+    def resistance_drugs(self) -> frozenset[str]:
+        """Every drug (a part of a regimen) some variant is known to confer resistance to."""
+        if "resistance-drugs" not in self._cache:
+            self.resistance("", None)  # builds the index
+            index: dict[tuple[str, str], list[tuple[str, str, str]]] = self._cache["resistance"]
+            self._cache["resistance-drugs"] = frozenset(
+                part.strip().lower()
+                for rows in index.values()
+                for regimen, _, _ in rows
+                for part in regimen.split("+")
+                if part.strip()
+            )
+        found: frozenset[str] = self._cache["resistance-drugs"]
+        return found
+
+    def civic_evidence(self, eid: str) -> Mapping[str, Any] | None:
+        """The compiled CIViC evidence item ``EID...`` (None when the bundle lacks it)."""
+        if "evidence-by-id" not in self._cache:
+            self._cache["evidence-by-id"] = {e["id"]: e for e in self.payload["civic"]["evidence"]}
+        found: Mapping[str, Any] | None = self._cache["evidence-by-id"].get(eid)
+        return found
+
     def disease_name(self, key: str) -> str:
         names: Mapping[str, str] = self.payload["civic"]["disease_names"]
         return names.get(key, key.removeprefix("name:"))

@@ -4,5 +4,8 @@ patient's germline PGx beside them, eligibility checks) and ctDNA serial monitor
 Modules: :mod:`.read` / :mod:`.read_vcf` / :mod:`.read_ctdna` (inputs, validated at the
 boundary), :mod:`.matching` and :mod:`.tiering` (knowledge → tiers), :mod:`.tumor` (the
 tumour entry point), :mod:`.biomarkers`, :mod:`.pgx`, :mod:`.ctdna` (monitoring),
-:mod:`.svg` (charts), :mod:`.output` (JSON + schemas) and :mod:`.findings`.
+:mod:`.charts` (the VAF chart, drawn by :mod:`tailormed.charts`), :mod:`.output` (JSON +
+schemas), :mod:`.findings` and :mod:`.sections` (the report parts), :mod:`.fhir`
+(Genomics Reporting resources), :mod:`.documents` (record bodies) and :mod:`.cds`
+(the resistance check behind the order-select card).
 """

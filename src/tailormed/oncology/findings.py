@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from tailormed.findings import Coding, Evidence, Finding, Source
 from tailormed.findings.models import Severity
 from tailormed.oncology.models import PatientCtdna, TumorReport
+from tailormed.oncology.pgx import pgx_dose, pgx_text
 
 CIVIC_URL = "https://civicdb.org/links/evidence_items/"
 
@@ -41,7 +42,9 @@ def to_findings(report: TumorReport) -> list[Finding]:
     knowledge = {"oncology": report.knowledge_version}
     if report.pgx_version:
         knowledge["pgx"] = report.pgx_version
-    tumour = Coding("http://oncotree.mskcc.org", report.tumour_type, report.tumour_name)
+    # the tumour type is context, not what a finding states: it goes in ``values`` (the
+    # generic FHIR layer makes ``codes`` the Observation's code)
+    tumour = {"tumour_type": report.tumour_type, "tumour_name": report.tumour_name}
     out: list[Finding] = []
     for v in report.variants:
         if v.tier == "III":
@@ -60,6 +63,10 @@ def to_findings(report: TumorReport) -> list[Finding]:
                 summary=f"{c.gene} {c.hgvs_p or change}{vaf} is AMP/ASCO/CAP tier {v.tier}{level} "
                 f"in {report.tumour_name}: {v.tier_basis}.",
                 subject=report.sample,
+                patient_summary=f"Your tumour has a change in the {c.gene} gene "
+                f"({'fusion' if change == 'fusion' else c.hgvs_p_short or change}) that is "
+                "known to matter for choosing a cancer treatment. Your care team will discuss "
+                "what it means for you.",
                 evidence=(
                     Evidence(
                         "variant",
@@ -71,8 +78,8 @@ def to_findings(report: TumorReport) -> list[Finding]:
                 ),
                 sources=_sources([e.id for e in v.evidence[:10]], report.knowledge_version),
                 limitations=report.limitations[:2],
-                codes=(tumour,),
                 values={
+                    **tumour,
                     "tier": v.tier,
                     "amp_level": v.amp_level,
                     "gene": c.gene,
@@ -80,6 +87,18 @@ def to_findings(report: TumorReport) -> list[Finding]:
                     "hgvs_p_short": c.hgvs_p_short,
                     "vaf": c.vaf,
                     "civic_release": report.civic_release,
+                    "hgvs_c": c.hgvs_c,
+                    "transcript": c.transcript,
+                    "consequence": c.consequence,
+                    "depth": c.depth,
+                    "alt_reads": c.alt_reads,
+                    "chrom": c.chrom or None,
+                    "pos": c.pos or None,
+                    "ref": c.ref or None,
+                    "alt": c.alt or None,
+                    "record": c.record,
+                    "tier_basis": v.tier_basis,
+                    "label": c.label,
                 },
                 knowledge=knowledge,
             )
@@ -110,8 +129,8 @@ def to_findings(report: TumorReport) -> list[Finding]:
                 evidence=tuple(Evidence("variant", label) for label in t.variants),
                 sources=_sources(t.evidence[:10], report.knowledge_version),
                 limitations=(*t.conflicts, report.limitations[-1]),
-                codes=(tumour,),
                 values={
+                    **tumour,
                     "drug": t.drug,
                     "response": t.response,
                     "tier": t.tier,
@@ -119,6 +138,11 @@ def to_findings(report: TumorReport) -> list[Finding]:
                     "on_label": t.on_label,
                     "fda": ", ".join(t.regulatory) or None,
                     "pgx_status": "; ".join(f"{p.drug}: {p.status}" for p in t.pgx) or None,
+                    "variants": " | ".join(t.variants),
+                    "evidence": ", ".join(t.evidence),
+                    "pgx": pgx_text(t.pgx),
+                    "pgx_dose": pgx_dose(t.pgx),
+                    "conflicts": " | ".join(t.conflicts) or None,
                 },
                 knowledge=knowledge,
             )
@@ -135,8 +159,12 @@ def to_findings(report: TumorReport) -> list[Finding]:
                 subject=report.sample,
                 evidence=tuple(Evidence("genotype", f"HLA-A{a}") for a in e.hla_a),
                 sources=(Source("FDA label", report.knowledge_version, citation=e.verified_by),),
-                codes=(tumour,),
-                values={"drug": e.drug, "result": e.result, "requirement": e.requirement},
+                values={
+                    **tumour,
+                    "drug": e.drug,
+                    "result": e.result,
+                    "requirement": e.requirement,
+                },
                 knowledge=knowledge,
             )
         )
@@ -156,11 +184,51 @@ def to_findings(report: TumorReport) -> list[Finding]:
                         "measurement", b.name, b.numeric if b.numeric is not None else b.value
                     ),
                 ),
-                values={"status": b.status, "value": b.value},
+                values={
+                    "name": b.name,
+                    "status": b.status,
+                    "value": b.value,
+                    "numeric": b.numeric,
+                    "source": b.source,
+                },
                 knowledge=knowledge,
             )
         )
     return out
+
+
+PATIENT_STATUS = {
+    "molecular-response": "the amount of tumour DNA in your blood fell by more than half "
+    "after treatment started, and a later test confirmed it",
+    "response-pending-confirmation": "the amount of tumour DNA in your blood fell after "
+    "treatment started; a further test is needed to confirm it",
+    "response-not-confirmed": "the amount of tumour DNA in your blood fell once, but the "
+    "next test did not confirm the fall",
+    "clearance": "tumour DNA was no longer found in your blood at the test's detection limit",
+    "molecular-progression": "the amount of tumour DNA in your blood rose again after "
+    "its lowest point",
+    "molecular-progression-resistance": "a tumour DNA change known to make your current "
+    "treatment work less well was found in your blood",
+    "new-variant": "a tumour DNA change not seen before was found in your blood",
+    "no-molecular-response": "the amount of tumour DNA in your blood has not fallen by "
+    "more than half since treatment started",
+    "baseline-only": "only the first blood test is available so far",
+    "not-evaluable": "no tumour DNA change was found in the first blood test, so changes "
+    "cannot be followed",
+}
+
+
+def patient_ctdna_text(status: str, draws: int) -> str:
+    """Plain-language ctDNA status for the patient's own page (from the status code only).
+
+    >>> patient_ctdna_text("clearance", 3)[:40]
+    'Across your 3 blood tests, tumour DNA wa'
+    """
+    what = PATIENT_STATUS.get(status, f"the result is {status}")
+    return (
+        f"Across your {draws} blood test{'s' if draws != 1 else ''}, {what}. Your care team "
+        "will explain what this means for your treatment."
+    )
 
 
 SEVERITY = {
@@ -193,6 +261,7 @@ def ctdna_findings(patients: Sequence[PatientCtdna], knowledge_version: str) -> 
                 )
                 + ".",
                 subject=p.patient,
+                patient_summary=patient_ctdna_text(p.status, len(p.draws)),
                 recommendations=tuple(
                     e.detail for e in p.events if e.kind == "resistance-emergence"
                 ),

@@ -20,6 +20,9 @@ CTDNA_SCHEMA_ID = "tailormed.oncology.ctdna/1"
 
 
 class _M(BaseModel):
+    """Nullable fields default to None: a stored document (the record keeps JSON without
+    its null fields) reads back as the file it came from."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -33,31 +36,32 @@ class EvidenceOut(_M):
     significance: str
     disease: str
     disease_match: Literal["exact", "parent", "pan-cancer", "other"]
-    matched_oncotree: str | None
+    matched_oncotree: str | None = None
     variant_match: Literal["exact", "codon", "exon", "truncating", "gene", "fusion", "biomarker"]
     therapies: list[str]
     on_label: bool
     citation: str
-    profile: str | None
-    amp_tier: Literal["I", "II", "III"] | None
+    profile: str | None = None
+    amp_tier: Literal["I", "II", "III"] | None = None
 
 
 class VariantOut(_M):
     gene: str
-    hgvs_p: str | None
-    hgvs_p_short: str | None
-    hgvs_c: str | None
+    hgvs_p: str | None = None
+    hgvs_p_short: str | None = None
+    hgvs_c: str | None = None
     consequence: str
-    transcript: str | None
+    transcript: str | None = None
     chrom: str
     pos: int
     ref: str
     alt: str
-    vaf: float | None
-    depth: int | None
+    vaf: float | None = None
+    depth: int | None = None
+    alt_reads: int | None = None
     record: str
     tier: Literal["I", "II", "III"]
-    amp_level: str | None
+    amp_level: str | None = None
     tier_basis: str
     evidence: list[EvidenceOut]
 
@@ -68,7 +72,7 @@ class PgxOut(_M):
     status: str
     phenotypes: dict[str, str]
     recommendations: list[str]
-    dose: str | None
+    dose: str | None = None
     source: str
     note: str
 
@@ -91,7 +95,7 @@ class BiomarkerOut(_M):
     value: str
     status: str
     source: str
-    numeric: float | None
+    numeric: float | None = None
 
 
 class EligibilityOut(_M):
@@ -110,7 +114,7 @@ class KnowledgeOut(_M):
     oncology: str
     civic_release: str
     oncotree: str
-    pgx: str | None
+    pgx: str | None = None
 
 
 class TumorOut(_M):
@@ -171,6 +175,7 @@ def tumor_model(r: TumorReport) -> TumorOut:
                 alt=v.call.alt,
                 vaf=v.call.vaf,
                 depth=v.call.depth,
+                alt_reads=v.call.alt_reads,
                 record=v.call.record,
                 tier=v.tier,
                 amp_level=v.amp_level,
@@ -255,18 +260,18 @@ def tumor_model(r: TumorReport) -> TumorOut:
 class StateOut(_M):
     variant: str
     detected: bool
-    vaf: float | None
-    lod: float | None
+    vaf: float | None = None
+    lod: float | None = None
 
 
 class DrawOut(_M):
     date: str
-    therapy: str | None
+    therapy: str | None = None
     mean_vaf: float
     max_vaf: float
     tested: int
     detected: int
-    fold_from_baseline: float | None
+    fold_from_baseline: float | None = None
     variants: list[StateOut]
 
 
@@ -275,19 +280,19 @@ class EventOut(_M):
     date: str
     detail: str
     citation: str
-    variant: str | None
+    variant: str | None = None
     resistance_sources: list[str]
 
 
 class PatientOut(_M):
     patient: str
     status: str
-    baseline: str | None
+    baseline: str | None = None
     therapies: list[list[str | None]]
     draws: list[DrawOut]
     events: list[EventOut]
     notes: list[str]
-    chart: str | None
+    chart: str | None = None
 
 
 class CtdnaOut(_M):

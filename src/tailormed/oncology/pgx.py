@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tailormed.errors import InputError
-from tailormed.oncology.models import EligibilityCheck, PgxResult, TherapyOption
+from tailormed.oncology.models import EligibilityCheck, PgxResult, TherapyOption, TumorReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +60,45 @@ def germline_pgx(
         who = sample or next((c.sample for c in outside_calls if c.sample), None) or "patient"
         calls = [to_gene_call(c, who, kb.version, outside) for c in outside_calls]
     interpretation = build_interpretation(calls, kb)
-    hla: tuple[str, ...] = ()
-    for call in calls:
-        if call.gene == "HLA-A" and call.called:
-            hla = tuple(call.diplotypes[0].text.replace(" ", "").split("/"))
+    hla = hla_a_of(calls)
     used = tuple(str(p) for p in (vcf, outside) if p is not None)
     return GermlinePgx(who, kb.version, interpretation, hla, used)
+
+
+def hla_a_of(calls: Sequence[Any]) -> tuple[str, ...]:
+    """The HLA-A alleles of a germline call set (empty when HLA-A was not typed)."""
+    for call in calls:
+        if call.gene == "HLA-A" and call.called:
+            return tuple(call.diplotypes[0].text.replace(" ", "").split("/"))
+    return ()
+
+
+def germline_of(interpretation: Any, source: str) -> GermlinePgx:
+    """A :class:`GermlinePgx` from an interpretation already made by the PGx stages (the
+    record's germline results, for the service): nothing is called again."""
+    return GermlinePgx(
+        interpretation.sample,
+        interpretation.kb_version,
+        interpretation,
+        hla_a_of(interpretation.calls),
+        (source,),
+    )
+
+
+def with_germline(report: TumorReport, germline: GermlinePgx, kb: Any) -> TumorReport:
+    """``report`` with every therapy's PGx and the eligibility checks made again from
+    ``germline`` (a stored tumour profile read beside the record's germline results)."""
+    from dataclasses import replace
+
+    links = kb.payload["pgx_links"]
+    return replace(
+        report,
+        therapies=with_pgx(report.therapies, links, germline),
+        eligibility=eligibility_checks(
+            kb.payload["eligibility"], report.tumour_type, kb.is_within, germline
+        ),
+        pgx_version=germline.kb_version,
+    )
 
 
 def _phenotypes(interpretation: Any, genes: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -73,13 +106,47 @@ def _phenotypes(interpretation: Any, genes: Sequence[str]) -> tuple[tuple[str, s
     return tuple((g, found.get(g, "not called")) for g in genes)
 
 
+def known_pgx_drugs(germline: GermlinePgx | None) -> dict[str, tuple[str, ...]]:
+    """Drug → genes of every drug the PGx knowledge base covers (the germline
+    interpretation's drug list when there is one, else the bundled PGx knowledge base)."""
+    if germline is not None:
+        return {d.drug.lower(): tuple(d.genes) for d in germline.interpretation.drugs}
+    from tailormed.knowledge import load_kb
+
+    return {d.name.lower(): tuple(d.genes) for d in load_kb().drugs}
+
+
+def _link(
+    part: str, links: Sequence[Mapping[str, Any]], known: Mapping[str, tuple[str, ...]]
+) -> Mapping[str, Any] | None:
+    """The curated link of a therapy (oncology bundle), else one derived from the PGx
+    knowledge base when it covers the drug (an NSAID or interferon in a regimen)."""
+    link = next((lk for lk in links if lk["therapy"] == part), None)
+    if link is not None or part not in known or not known[part]:
+        return link
+    return {
+        "therapy": part,
+        "genes": list(known[part]),
+        "kb_drug": part,
+        "label_warning": [],
+        "note": "the PGx knowledge base covers this drug; no guideline applies to it",
+    }
+
+
 def pgx_for(
-    drug: str, links: Sequence[Mapping[str, Any]], germline: GermlinePgx | None
+    drug: str,
+    links: Sequence[Mapping[str, Any]],
+    germline: GermlinePgx | None,
+    known: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[PgxResult, ...]:
-    """The PGx results for each component of a regimen that has a PGx link."""
+    """The PGx results for each component of a regimen that the PGx knowledge covers.
+
+    ``known`` (drug → genes, :func:`known_pgx_drugs`) extends the curated links to every
+    drug of the PGx knowledge base; without it only the curated links are used.
+    """
     out: list[PgxResult] = []
     for part in drug.split(" + "):
-        link = next((lk for lk in links if lk["therapy"] == part), None)
+        link = _link(part, links, known or {})
         if link is None:
             continue
         genes = tuple(link["genes"])
@@ -167,7 +234,8 @@ def with_pgx(
 ) -> tuple[TherapyOption, ...]:
     from dataclasses import replace
 
-    return tuple(replace(t, pgx=pgx_for(t.drug, links, germline)) for t in therapies)
+    known = known_pgx_drugs(germline) if therapies else {}
+    return tuple(replace(t, pgx=pgx_for(t.drug, links, germline, known)) for t in therapies)
 
 
 def _two_field(allele: str) -> str:
@@ -218,3 +286,36 @@ def eligibility_checks(
             )
         )
     return tuple(out)
+
+
+def pgx_text(results: Sequence[PgxResult]) -> str:
+    """The germline PGx beside a therapy, one clause per PGx-linked component.
+
+    >>> pgx_text(())
+    'no PGx link'
+    """
+    if not results:
+        return "no PGx link"
+    parts = []
+    for p in results:
+        phenos = "; ".join(f"{g} {ph}" for g, ph in p.phenotypes)
+        text = f"{p.drug}: {'/'.join(p.genes)} {p.status}"
+        if phenos:
+            text += f" ({phenos})"
+        if p.status in ("not tested", "no guideline") and p.note:
+            text += f" - {p.note}"
+        parts.append(text)
+    return " | ".join(parts)
+
+
+def pgx_dose(results: Sequence[PgxResult]) -> str | None:
+    """The computed dose or, failing one, the guideline's advice (first sentence of each)."""
+    doses = [f"{p.drug}: {p.dose}" for p in results if p.dose]
+    if doses:
+        return " | ".join(doses)
+    advice = [
+        f"{p.drug}: {p.recommendations[0]}"
+        for p in results
+        if p.recommendations and p.status in ("actionable", "label warning")
+    ]
+    return " | ".join(advice) or None

@@ -1,8 +1,11 @@
 """The oncology jobs end to end (what the CLI and, later, the pipeline and service call).
 
-``run_tumor`` writes ``DIR/tumor.json`` (schema ``tailormed.oncology.tumor/1``) and
-``DIR/findings.json``; ``run_ctdna`` writes ``DIR/ctdna.json`` (schema
-``tailormed.oncology.ctdna/1``), ``DIR/findings.json`` and ``DIR/charts/<patient>.svg``.
+``run_tumor`` writes ``DIR/tumor.json`` (schema ``tailormed.oncology.tumor/1``),
+``DIR/findings.json`` and ``DIR/fhir-bundle.json`` (Genomics Reporting, see
+:mod:`.fhir`); ``run_ctdna`` writes ``DIR/ctdna.json`` (schema
+``tailormed.oncology.ctdna/1``), ``DIR/findings.json``, ``DIR/charts/<patient>.svg`` and,
+when asked, ``DIR/fhir/<patient>.json`` (one Bundle of Observations per draw) and
+``DIR/documents/<patient>.json`` (the record's ``oncology.ctdna`` document body).
 """
 
 from __future__ import annotations
@@ -13,17 +16,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tailormed.atomic import write_atomic
 from tailormed.errors import InputError
 from tailormed.findings import findings_to_json
 from tailormed.knowledge.oncology_kb import OncologyKnowledge
+from tailormed.oncology.charts import vaf_chart
 from tailormed.oncology.ctdna import Rules, classify_series
+from tailormed.oncology.fhir import ctdna_bundle, tumor_bundle
 from tailormed.oncology.findings import ctdna_findings, to_findings
 from tailormed.oncology.models import PatientCtdna, TumorReport
 from tailormed.oncology.output import ctdna_model, tumor_model, write_json
 from tailormed.oncology.pgx import germline_pgx
 from tailormed.oncology.read import read_fusions, read_somatic
 from tailormed.oncology.read_ctdna import parse_date, read_series
-from tailormed.oncology.svg import chart
 from tailormed.oncology.tumor import profile_tumour
 
 
@@ -73,6 +78,7 @@ def run_tumor(job: TumorJob, kb: OncologyKnowledge | None = None) -> TumorReport
     )
     write_json(tumor_model(report), job.out / "tumor.json")
     _write_findings(findings_to_json(to_findings(report)), job.out / "findings.json")
+    _write_bundle(tumor_bundle(report), job.out / "fhir-bundle.json")
     return report
 
 
@@ -97,6 +103,8 @@ def run_ctdna(
     therapies: Sequence[str] = (),
     overrides: Mapping[str, float] | None = None,
     charts: bool = True,
+    fhir: bool = False,
+    documents: bool = False,
     kb: OncologyKnowledge | None = None,
 ) -> list[PatientCtdna]:
     kb = kb or OncologyKnowledge.load()
@@ -110,8 +118,38 @@ def run_ctdna(
         (out / "charts").mkdir(parents=True, exist_ok=True)
         for p in patients:
             name = f"charts/{_safe(p.patient)}.svg"
-            (out / name).write_text(chart(p), encoding="utf-8")
+            (out / name).write_text(vaf_chart(p), encoding="utf-8")
             files[p.patient] = name
+    if documents:  # one record document (oncology.ctdna) per patient, ready to PUT
+        from tailormed.oncology.documents import CtdnaRow, CtdnaSeriesDocument, TherapyIn
+
+        by_patient: dict[str, list[CtdnaRow]] = {}
+        for o in observations:
+            by_patient.setdefault(o.patient, []).append(
+                CtdnaRow(
+                    date=o.date,
+                    gene=o.gene,
+                    hgvs_p=o.hgvs_p,
+                    chrom=o.chrom,
+                    pos=o.pos,
+                    ref=o.ref,
+                    alt=o.alt,
+                    vaf=o.vaf,
+                    alt_reads=o.alt_reads,
+                    depth=o.depth,
+                    assay_lod=o.lod,
+                    therapy=o.therapy,
+                    therapy_start=o.therapy_start,
+                )
+            )
+        for who, rows in by_patient.items():
+            doc = CtdnaSeriesDocument(
+                therapies=[TherapyIn(drug=d, start=s) for d, s in given], rows=rows
+            )
+            write_json(doc, out / "documents" / f"{_safe(who)}.json")
+    if fhir:
+        for p in patients:
+            _write_bundle(ctdna_bundle(p, kb.version), out / "fhir" / f"{_safe(p.patient)}.json")
     effective = {k: dict(v) for k, v in rules_data.items()}
     effective["molecular_response"]["min_fall_fraction"] = rules.min_fall_fraction
     effective["rise_from_nadir"]["min_fold"] = rules.rise_fold
@@ -122,6 +160,12 @@ def run_ctdna(
     write_json(model, out / "ctdna.json")
     _write_findings(findings_to_json(ctdna_findings(patients, kb.version)), out / "findings.json")
     return patients
+
+
+def _write_bundle(bundle: dict[str, object], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
+    write_atomic(path, text.encode("utf-8"))
 
 
 def _write_findings(data: list[dict[str, object]], path: Path) -> None:

@@ -180,6 +180,20 @@ def report_samples(
     return outputs
 
 
+def _pgx_factors_only(clinical: ClinicalInputs) -> bool:
+    """Only a factors file, holding only the pharmacogenomic keys (no domain input)."""
+    from dataclasses import replace
+
+    from tailormed.factors import PGX_FIELDS
+    from tailormed.factors import read_factors as read_all
+
+    if clinical.factors is None or not replace(clinical, factors=None).empty:
+        return False
+    if clinical.options:
+        return False
+    return set(read_all(clinical.factors).given()) <= set(PGX_FIELDS)
+
+
 def clinical_subject(
     samples: Sequence[str], clinical: ClinicalInputs | None, subject: str | None
 ) -> str | None:
@@ -190,6 +204,8 @@ def clinical_subject(
     """
     if clinical is None or (clinical.empty and not clinical.options):
         return None
+    if _pgx_factors_only(clinical):
+        return None  # the PGx factors apply to every sample, as before
     if subject is not None:
         if subject not in samples:
             raise InputError(

@@ -96,6 +96,9 @@ DomainAdapter = Callable[[ClinicalInputs, Context], list[Section]]
 
 # One line per domain: name -> "module:function" (imported on first use).
 BUILTIN: dict[str, str] = {
+    "cardio": "tailormed.cardio.sections:pipeline_sections",
+    "oncology": "tailormed.oncology.adapters:pipeline_sections",
+    "rare": "tailormed.rare.adapters:pipeline_sections",
     "digital": "tailormed.pipeline.digital:adapter",
 }
 

@@ -8,19 +8,64 @@ record and CDS layers render these without knowing this package.
 
 from __future__ import annotations
 
+from tailormed.fhir.hgnc import hgnc_id
 from tailormed.findings import Coding, Evidence, Finding, Source
 from tailormed.findings.models import Severity
 from tailormed.knowledge.rare import HPO_CITATION
-from tailormed.rare.models import Candidate, Ranking
+from tailormed.rare.models import Candidate, Ranking, Variant
 
-HPO_SYSTEM = "http://purl.obolibrary.org/obo/hp.owl"
-HGNC_SYSTEM = "http://www.genenames.org"
+HPO_SYSTEM = "http://human-phenotype-ontology.org"  # as HL7 terminology names HPO
+HGNC_SYSTEM = "http://www.genenames.org"  # code "HGNC:<n>", as the Genomics Reporting IG
+# a gene symbol without an HGNC id in Tailormed's table (never sent as an HGNC code)
+GENE_SYMBOL_SYSTEM = "https://tailormed.org/fhir/CodeSystem/gene-symbol"
 DISEASE_SYSTEMS = {"OMIM": "https://omim.org", "ORPHA": "https://www.orpha.net"}
+LOINC = "http://loinc.org"
+HGVS_SYSTEM = "http://varnomen.hgvs.org"
+# a GRCh38 VCF record "chrom:pos:ref:alt" (Tailormed's own identifier system)
+VARIANT_SYSTEM = "https://tailormed.org/fhir/grch38-vcf-record"
+ALLELIC_STATES = {  # LOINC answers of 53034-5 "Allelic state"
+    "heterozygous": ("LA6706-1", "Heterozygous"),
+    "homozygous": ("LA6705-3", "Homozygous"),
+    "hemizygous": ("LA6707-9", "Hemizygous"),
+}
+
+
+def gene_coding(symbol: str) -> Coding:
+    """The HGNC id when Tailormed's table has it, else the symbol in Tailormed's own system."""
+    hid = hgnc_id(symbol)
+    return Coding(HGNC_SYSTEM, hid, symbol) if hid else Coding(GENE_SYMBOL_SYSTEM, symbol, symbol)
 
 
 def _disease_coding(c: Candidate) -> Coding:
-    db = c.disease_id.split(":", 1)[0]
-    return Coding(DISEASE_SYSTEMS.get(db, db), c.disease_id, c.disease_name)
+    """OMIM and Orphanet codes are the numbers (``OMIM:301310`` → ``301310``)."""
+    db, _, number = c.disease_id.partition(":")
+    if db in DISEASE_SYSTEMS and number:
+        return Coding(DISEASE_SYSTEMS[db], number, c.disease_name)
+    return Coding(db, c.disease_id, c.disease_name)
+
+
+def variant_evidence(v: Variant) -> Evidence:
+    """A variant behind a candidate: the label a clinician reads, and codings a FHIR export
+    reads back: the gene, the GRCh38 VCF record (:data:`VARIANT_SYSTEM`), the allelic state
+    (LOINC answer of 53034-5) and the HGVS expression when annotated."""
+    label = f"{v.gene} {v.label} {v.consequence} {v.zygosity}" + (f" {v.hgvs}" if v.hgvs else "")
+    if v.allele_frequency is not None:
+        label += f"; gnomAD AF {v.allele_frequency:g}"
+    if v.clinvar:
+        label += f"; ClinVar {v.clinvar}"
+    codes = [gene_coding(v.gene), Coding(VARIANT_SYSTEM, v.label, v.zygosity)]
+    state = ALLELIC_STATES.get(v.zygosity)
+    if state:
+        codes.append(Coding(LOINC, state[0], state[1]))
+    if v.hgvs:
+        codes.append(Coding(HGVS_SYSTEM, v.hgvs))
+    return Evidence(
+        kind="variant",
+        label=label,
+        value=v.pathogenicity,
+        unit="pathogenicity (0-1)",
+        codes=tuple(codes),
+    )
 
 
 def _severity(c: Candidate) -> Severity:
@@ -29,8 +74,10 @@ def _severity(c: Candidate) -> Severity:
     return "moderate" if c.rank <= 1 else "low"
 
 
-def to_findings(ranking: Ranking, top: int = 5) -> list[Finding]:
-    """A differential-diagnosis finding per candidate ranked ``top`` or better (ties kept)."""
+def to_findings(ranking: Ranking, top: int = 5, subject: str | None = None) -> list[Finding]:
+    """A differential-diagnosis finding per candidate ranked ``top`` or better (ties kept).
+
+    ``subject`` defaults to the case id."""
     case = ranking.case
     labels = {t.term_id: t.label for t in case.observed}
     findings: list[Finding] = []
@@ -66,17 +113,7 @@ def to_findings(ranking: Ranking, top: int = 5) -> list[Finding]:
         geno_value: float | None = None
         if c.genotype is not None:
             geno_value = round(c.genotype.log10_lr, 4)
-            evidence += [
-                Evidence(
-                    kind="variant",
-                    label=f"{v.gene} {v.label} {v.consequence} {v.zygosity}"
-                    + (f" {v.hgvs}" if v.hgvs else ""),
-                    value=v.pathogenicity,
-                    unit="pathogenicity (0-1)",
-                    codes=(Coding(HGNC_SYSTEM, v.gene, v.gene),),
-                )
-                for v in c.genotype.variants
-            ]
+            evidence += [variant_evidence(v) for v in c.genotype.variants]
         n_obs = len(case.observed)
         summary = (
             f"Differential diagnosis rank {c.rank:g}: {c.disease_name} ({c.disease_id}){gene}; "
@@ -86,7 +123,7 @@ def to_findings(ranking: Ranking, top: int = 5) -> list[Finding]:
             summary += f" Variants: {c.genotype.summary}."
         codes = [_disease_coding(c)]
         if c.gene:
-            codes.append(Coding(HGNC_SYSTEM, c.gene, c.gene))
+            codes.append(gene_coding(c.gene))
         findings.append(
             Finding(
                 domain="rare",
@@ -94,7 +131,7 @@ def to_findings(ranking: Ranking, top: int = 5) -> list[Finding]:
                 title=f"Differential diagnosis: {c.disease_name}",
                 severity=_severity(c),
                 summary=summary,
-                subject=case.case_id,
+                subject=subject or case.case_id,
                 recommendations=(
                     "Review the candidate with a clinical geneticist; confirm with "
                     "targeted testing before acting on it.",
@@ -121,6 +158,10 @@ def to_findings(ranking: Ranking, top: int = 5) -> list[Finding]:
                     "matched_terms": ";".join(c.matched_terms),
                     "method": ranking.method,
                     "disease_set": ranking.disease_set,
+                    "inheritance": "; ".join(c.inheritance) or None,
+                    "hpo_release": ranking.hpo_release,
+                    "variant_mode": ranking.variant_source is not None,
+                    "observed_terms": n_obs,
                 },
                 knowledge={"rare": ranking.knowledge_version},
             )

@@ -19,7 +19,9 @@ Zygosity = Literal["heterozygous", "homozygous", "hemizygous"]
 class Term:
     """An HPO term as used for a case: the id given, the id in this release and its label.
 
-    ``note`` says how ``given`` was mapped (alt id, obsolete replacement), empty if current.
+    ``note`` says how ``given`` was mapped (alt id, obsolete replacement), empty if current;
+    ``onset`` the feature's onset as given (``"HP:0003593 Infantile onset"`` or an ISO 8601
+    age such as ``"P2Y"``), if any.
     """
 
     given: str
@@ -27,6 +29,7 @@ class Term:
     label: str
     index: int
     note: str = ""
+    onset: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,9 @@ class GenotypeEvidence:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One row of a ranking: a gene–disease pair (gene empty when the disease has none)."""
+    """One row of a ranking: a gene–disease pair (gene empty when the disease has none).
+
+    ``inheritance``: the disease's modes of inheritance as ``"<HPO id> <label>"``."""
 
     rank: float
     gene: str

@@ -81,7 +81,8 @@ def _term(t: Term) -> dict[str, Any]:
     return {k: v for k, v in asdict(t).items() if k != "index"}
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """A case id made a safe file name."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "case"
 
 
@@ -99,7 +100,7 @@ def write_rankings(rankings: Sequence[Ranking], out: Path) -> list[Path]:
     _write(written[0], "\n".join(lines) + "\n")
     used: set[str] = set()
     for r in rankings:
-        name = _safe(r.case.case_id)
+        name = safe_name(r.case.case_id)
         while name in used or name == "rankings":
             name += "_"
         used.add(name)

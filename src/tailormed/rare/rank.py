@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -201,7 +202,8 @@ class Ranker:
                         else None
                     ),
                     inheritance=tuple(
-                        self.kb.ontology.label(t) for t in self.kb.inheritance.get(d, ())
+                        f"{self.kb.ontology.term_id(t)} {self.kb.ontology.label(t)}"
+                        for t in self.kb.inheritance.get(d, ())
                     ),
                 )
             )
@@ -216,6 +218,12 @@ class Ranker:
             variant_source=variant_source,
             limitations=LIMITATIONS,
         )
+
+
+@cache
+def ranker_for(kb: RareKnowledge, db: str = "OMIM", method: Method = "lr") -> Ranker:
+    """One shared :class:`Ranker` per knowledge, disease set and method (built once)."""
+    return Ranker(kb, db=db, method=method)
 
 
 LIMITATIONS = (

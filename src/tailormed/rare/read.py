@@ -125,13 +125,18 @@ def case_from_phenopacket(packet: Phenopacket, ontology: Ontology, source: str =
             reason = f"{given} is not a phenotypic abnormality (not under {PHENOTYPIC_ABNORMALITY})"
             ignored.append(IgnoredTerm(given, reason, feature.excluded))
             continue
+        on = _onset(feature) if not feature.excluded else None
         term = Term(
-            given, ontology.term_id(res.index), ontology.label(res.index), res.index, res.note
+            given,
+            ontology.term_id(res.index),
+            ontology.label(res.index),
+            res.index,
+            res.note,
+            on,
         )
         target = excluded if feature.excluded else observed
         target.setdefault(res.index, term)
-        on = _onset(feature)
-        if on and not feature.excluded:
+        if on:
             onsets.append(on)
     for index in list(excluded):
         if index in observed:

@@ -145,6 +145,21 @@ def anchor_id(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+def group_sources(sources: list[Any]) -> list[dict[str, Any]]:
+    """Sources that differ only by entry id, as one line with every id (a decision citing
+    seven CPIC recommendations of one guideline shows the guideline once)."""
+    groups: dict[tuple[str, str, str | None, str | None], dict[str, Any]] = {}
+    for s in sources:
+        key = (s.name, s.version, s.citation, s.url)
+        g = groups.setdefault(
+            key,
+            {"name": s.name, "version": s.version, "citation": s.citation, "url": s.url, "ids": []},
+        )
+        if s.id and s.id not in g["ids"]:
+            g["ids"].append(s.id)
+    return list(groups.values())
+
+
 def _variant_label(v: Variant) -> str:
     return v.rsid or f"g.{v.position}"
 
@@ -168,6 +183,7 @@ def _environment() -> Environment:
     env.filters["figure_svg"] = figure_svg
     env.filters["cell_number"] = cell_number
     env.filters["anchor_id"] = anchor_id
+    env.filters["group_sources"] = group_sources
     env.globals["severity_label"] = SEVERITY_LABELS.__getitem__
     env.globals["domain_label"] = lambda d: DOMAIN_LABELS.get(d, d)
     env.globals["status_label"] = STATUS_LABELS.__getitem__

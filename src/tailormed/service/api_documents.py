@@ -31,7 +31,6 @@ from tailormed.record import (
     put_document,
     replace_findings,
 )
-from tailormed.record.access import Actor, Purpose
 from tailormed.record.documents import domain_of
 from tailormed.service.auth import CallerDep, SessionDep, StateDep
 from tailormed.service.documents import (
@@ -40,6 +39,7 @@ from tailormed.service.documents import (
     newest_interpretation,
     patient_documents,
     patient_sections,
+    refresh_findings,
     section_provider,
     validate_body,
 )
@@ -76,27 +76,6 @@ def _out(v: Any) -> DocumentOut:
     )
 
 
-def _refresh_findings(
-    session: Any,
-    actor: Actor,
-    purpose: Purpose,
-    patient_id: uuid.UUID,
-    domain: str,
-    documents: dict[str, Any],
-    state: Any,
-    document_id: uuid.UUID | None,
-) -> None:
-    """Recompute and store ``domain``'s findings from ``documents`` (if it has a provider)."""
-    if section_provider(domain) is None:
-        return
-    interp = newest_interpretation(session, actor, purpose, patient_id)
-    sections = compute_sections(
-        documents, SectionInputs(str(patient_id), state.kb, interp), domain=domain
-    )
-    findings = [f for s in sections for f in s.findings]
-    replace_findings(session, actor, purpose, patient_id, domain, findings, document_id=document_id)
-
-
 @router.put(DOCS + "/{kind}", response_model=DocumentOut)
 def put(
     patient_id: uuid.UUID,
@@ -115,13 +94,22 @@ def put(
     clean = validate_body(kind, body)
     # Compute first (a provider error is a 422 before anything is stored).
     docs[kind] = clean
+    findings = None
     if section_provider(domain) is not None:
         interp = newest_interpretation(session, caller.actor, caller.purpose, patient_id)
-        compute_sections(docs, SectionInputs(str(patient_id), state.kb, interp), domain=domain)
+        inputs = SectionInputs(str(patient_id), state.kb, interp)
+        findings = [f for s in compute_sections(docs, inputs, domain=domain) for f in s.findings]
     view = put_document(session, caller.actor, caller.purpose, patient_id, kind, clean)
-    _refresh_findings(
-        session, caller.actor, caller.purpose, patient_id, domain, docs, state, view.id
-    )
+    if findings is not None:
+        replace_findings(
+            session,
+            caller.actor,
+            caller.purpose,
+            patient_id,
+            domain,
+            findings,
+            document_id=view.id,
+        )
     return _out(view)
 
 
@@ -145,7 +133,9 @@ def remove(
     delete_document(session, caller.actor, caller.purpose, patient_id, kind)
     domain = domain_of(kind)
     docs = patient_documents(session, caller.actor, caller.purpose, patient_id) or {}
-    _refresh_findings(session, caller.actor, caller.purpose, patient_id, domain, docs, state, None)
+    refresh_findings(
+        session, caller.actor, caller.purpose, patient_id, state.kb, domain=domain, documents=docs
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -38,6 +38,7 @@ from tailormed.record import Actor, Purpose, ResultView, UploadInfo, add_result,
 from tailormed.record.results import StoredFile, UploadKind
 from tailormed.service import imports
 from tailormed.service.auth import CallerDep, SessionDep, StateDep
+from tailormed.service.documents import refresh_findings
 from tailormed.service.jsonguard import json_problem
 from tailormed.service.multipart import Received, receive_upload
 from tailormed.service.schemas import ResultSummary
@@ -127,7 +128,10 @@ def import_upload(
         StoredFile(role, f.filename, f.path, f.sha256, f.size) for role, f in got.items()
     )
     info = UploadInfo(kind, main.sha256, main.size, main.filename, files=stored)
-    return add_result(session, actor, purpose, patient_id, interpretation, info)
+    view = add_result(session, actor, purpose, patient_id, interpretation, info)
+    # the clinical domains' stored findings follow the new genotypes (e.g. the statin choice)
+    refresh_findings(session, actor, purpose, patient_id, kb)
+    return view
 
 
 async def receive_and_import(

@@ -50,6 +50,7 @@ from tailormed.service import (
     api_digital,
     api_documents,
     api_patients,
+    api_rare,
     api_results,
     api_uploads,
     hooks,
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_documents,
         api_access,
         api_digital,
+        api_rare,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(api_access.public)

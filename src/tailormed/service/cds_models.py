@@ -167,6 +167,22 @@ def medication_names(text: str, codes: Sequence[str], kb: KnowledgeBase) -> tupl
     return tuple(dict.fromkeys([*drugs, *inhibitors]))
 
 
+def order_ingredients(text: str, codes: Sequence[str], kb: KnowledgeBase) -> tuple[str, ...]:
+    """Every ingredient one medication names (lower-case generic names), guideline drug or
+    not: what the clinical domains' CDS providers match (a targeted cancer drug has no
+    pharmacogenomic guideline but may meet a resistance variant). Same resolver as
+    :func:`medication_names`: an RxNorm code first, then the text."""
+    for code in codes:
+        found = resolve_medication(f"RxNorm:{code}", kb, suggest=False)
+        if found.recognised:
+            return tuple(i.lower() for i in found.ingredients)
+    if text.strip():
+        found = resolve_medication(text, kb, suggest=False, anywhere=True)
+        if found.recognised:
+            return tuple(i.lower() for i in found.ingredients)
+    return ()
+
+
 def draft_orders(context: dict[str, Any]) -> list[DraftOrder]:
     """Draft MedicationRequests from ``context.draftOrders`` (a FHIR Bundle)."""
     bundle = context.get("draftOrders") or {}

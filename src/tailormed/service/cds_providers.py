@@ -2,7 +2,8 @@
 
 A domain registers a :class:`CdsProvider` for a hook (``order-select``, ``order-sign``,
 ``patient-view``); when that hook is called, the provider gets the drugs of the draft
-orders (knowledge-base names; empty for ``patient-view``), the patient's clinical
+orders (knowledge-base names and every ingredient the medication resolver reads in
+the order, lower-case generic names; empty for ``patient-view``), the patient's clinical
 documents (newest body by kind; empty when the caller's consent does not cover them),
 the knowledge base and a :class:`CdsContext` (the pharmacogenomic interpretation the PGx
 cards come from, the stored findings), and returns
@@ -17,7 +18,7 @@ the same way for every domain, so a card says what the report's finding says:
 * suggestions: one per recommendation (label only: the clinician acknowledges it; no
   resource is created), ``selectionBehavior`` ``any``.
 
-One line per domain in :data:`BUILTIN` (``(hook, "module:function")``), or
+One line per domain in :data:`BUILTIN` (``(hook, "module:function", "module:applies")``), or
 :func:`register_cds_provider` at run time. The built-in ``patient-view`` provider shows
 the stored findings that call for action (severity critical, high or moderate).
 """
@@ -59,11 +60,31 @@ CdsFn = Callable[[Sequence[str], Mapping[str, Any], KnowledgeBase, CdsContext], 
 
 @dataclass(frozen=True, slots=True)
 class CdsProvider:
-    """``fn`` answers ``hook``; ``name`` identifies it (for replacing and logs)."""
+    """``fn`` answers ``hook``; ``name`` identifies it (for replacing and logs).
+
+    ``applies`` (optional, ``drugs -> bool``): whether ``fn`` can say anything about
+    these drugs; when no provider of a hook applies, the patient's documents and findings
+    are not read (minimum necessary: an order for a drug no domain knows reads nothing
+    more than the pharmacogenomic result).
+    A frozenset of knowledge-base drug names (lower case) is the simple form of
+    ``applies``: the provider answers only orders for one of them.
+    """
 
     hook: Hook
     fn: CdsFn | str
     name: str = ""
+    applies: Callable[[Sequence[str]], bool] | str | frozenset[str] | None = None
+
+    def wants(self, drugs: Sequence[str]) -> bool:
+        check = self.applies
+        if check is None:
+            return True
+        if isinstance(check, frozenset):
+            return any(d.lower() in check for d in drugs)
+        if isinstance(check, str):
+            module, _, attr = check.partition(":")
+            check = getattr(importlib.import_module(module), attr)
+        return bool(check(drugs))
 
     def call(
         self, drugs: Sequence[str], documents: Mapping[str, Any], kb: KnowledgeBase, ctx: CdsContext
@@ -82,12 +103,34 @@ def actionable_findings(
     return [f for f in ctx.findings if f.severity in ("critical", "high", "moderate")]
 
 
-# One line per domain: (hook, "module:function").
-BUILTIN: tuple[tuple[Hook, str], ...] = ()
+STATINS = frozenset(
+    {
+        "atorvastatin",
+        "fluvastatin",
+        "lovastatin",
+        "pitavastatin",
+        "pravastatin",
+        "rosuvastatin",
+        "simvastatin",
+    }
+)
+
+# One line per domain: (hook, "module:function", "module:applies", a drug set or None).
+_ONCOLOGY = (
+    "tailormed.oncology.adapters:cds_resistance",
+    "tailormed.oncology.adapters:cds_applies",
+)
+_CARDIO = ("tailormed.cardio.sections:statin_order_findings", STATINS)
+BUILTIN: tuple[tuple[Hook, str, str | frozenset[str] | None], ...] = (
+    ("order-select", *_ONCOLOGY),
+    ("order-sign", *_ONCOLOGY),
+    ("order-select", *_CARDIO),
+    ("order-sign", *_CARDIO),
+)
 
 _providers: list[CdsProvider] = [
     CdsProvider("patient-view", actionable_findings, "stored findings"),
-    *(CdsProvider(hook, path, path) for hook, path in BUILTIN),
+    *(CdsProvider(hook, path, path, applies) for hook, path, applies in BUILTIN),
 ]
 
 
@@ -186,7 +229,7 @@ def provider_cards(
 ) -> list[Card]:
     """Cards of every provider of ``hook``; the record's documents and stored findings
     are read (audited as ``cds``) only when a provider is registered for the hook."""
-    providers = providers_for(hook)
+    providers = [p for p in providers_for(hook) if hook == "patient-view" or p.wants(drugs)]
     if not providers:
         return []
     documents: dict[str, Any] = {}

@@ -71,8 +71,19 @@ class DocumentKind:
 
 
 # One line per domain.
-BUILTIN_KINDS: dict[str, tuple[str, str]] = {}  # kind -> ("module:Model", title)
-BUILTIN_SECTIONS: dict[str, str] = {}  # domain -> "module:provider"
+BUILTIN_KINDS: dict[str, tuple[str, str]] = {  # kind -> ("module:Model", title)
+    "oncology.tumor": ("tailormed.oncology.documents:TumorDocument", "Tumour profile"),
+    "oncology.ctdna": ("tailormed.oncology.documents:CtdnaSeriesDocument", "ctDNA series"),
+    "rare.phenotype": ("tailormed.rare.documents:PhenotypeBody", "Rare-disease phenotype (HPO)"),
+    "rare.ranking": ("tailormed.rare.documents:RankingBody", "Rare-disease ranking"),
+    "cardio.factors": ("tailormed.cardio.sections:FactorsBody", "Cardiovascular factors"),
+    "cardio.prs": ("tailormed.cardio.sections:PrsBody", "Polygenic scores"),
+}
+BUILTIN_SECTIONS: dict[str, str] = {  # domain -> "module:provider"
+    "cardio": "tailormed.cardio.sections:record_sections",
+    "oncology": "tailormed.oncology.adapters:record_sections",
+    "rare": "tailormed.rare.documents:sections_from_documents",
+}
 
 _kinds: dict[str, DocumentKind | tuple[str, str]] = dict(BUILTIN_KINDS)
 _sections: dict[str, SectionProvider | str] = dict(BUILTIN_SECTIONS)
@@ -188,6 +199,46 @@ def patient_documents(
     except AuthorizationError:
         return None
     return {v.kind: v.body for v in views}
+
+
+def refresh_findings(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    patient_id: uuid.UUID,
+    kb: KnowledgeBase,
+    *,
+    domain: str | None = None,
+    documents: Mapping[str, Any] | None = None,
+    document_id: uuid.UUID | None = None,
+) -> None:
+    """Recompute and store the findings of every domain with a provider (or of ``domain``)
+    from the patient's documents and newest result: after a document changes, and after a
+    new result (the statin choice depends on the genotype). Nothing is written for a domain
+    without documents unless ``domain`` names it (its findings are then cleared)."""
+    from tailormed.record import replace_findings
+
+    docs = documents
+    if docs is None:
+        docs = patient_documents(session, actor, purpose, patient_id)
+        if docs is None:
+            return
+    wanted = (
+        [domain]
+        if domain is not None
+        else [d for d in domains_with_providers() if domain_documents(docs, d)]
+    )
+    if not wanted:
+        return
+    interp = newest_interpretation(session, actor, purpose, patient_id)
+    for name in wanted:
+        if section_provider(name) is None:
+            continue
+        sections = compute_sections(docs, SectionInputs(str(patient_id), kb, interp), domain=name)
+        findings = [f for s in sections for f in s.findings]
+        replace_findings(
+            session, actor, purpose, patient_id, name, findings, document_id=document_id
+        )
 
 
 def patient_sections(

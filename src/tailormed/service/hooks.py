@@ -5,7 +5,7 @@ The clinical domains add their cards through :mod:`.cds_providers` (cardiovascul
 advice on a statin order, stored findings that call for action on ``patient-view``...):
 after the pharmacogenomic cards, every provider registered for the hook is asked.
 
-* ``GET /cds-services``: the two services, each with the prefetch templates
+* ``GET /cds-services``: the services; the two order services have the prefetch templates
   ``pgxGenotypes`` (the patient's Genotype observations, LOINC 84413-4) and
   ``pgxMedications`` (their active MedicationRequests);
 * ``POST /cds-services/{id}``: a validated hook request → ``{"cards": [...]}``: the
@@ -74,6 +74,7 @@ from tailormed.service.cds import (
     draft_orders,
     drugs_of,
 )
+from tailormed.service.cds_models import order_ingredients
 from tailormed.service.cds_patient import (
     GENOTYPE_QUERY,
     MEDICATION_QUERY,
@@ -313,12 +314,17 @@ def call_service(
     )
     pgx = cards(context, interpretation, state.kb, patient)
     selections = request.context.selections
+    selected = [
+        order
+        for order in draft_orders(context)
+        if selections is None or order.resource_id in selections
+    ]
     drugs = sorted(
-        {
+        {name for order in selected for name in drugs_of(order, state.kb)}
+        | {
             name
-            for order in draft_orders(context)
-            if selections is None or order.resource_id in selections
-            for name in drugs_of(order, state.kb)
+            for order in selected
+            for name in order_ingredients(order.text, order.codes, state.kb)
         }
     )
     more = provider_cards(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 from typing import Any, Literal
@@ -284,6 +284,7 @@ class RareKnowledge:
     gene_symbols: tuple[str, ...]
     disease_genes: Mapping[int, tuple[int, ...]]
     coords: GeneCoords
+    gene_ncbi: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def hpo_release(self) -> str:
@@ -305,6 +306,10 @@ class RareKnowledge:
 
     def genes_of(self, disease: int) -> tuple[str, ...]:
         return tuple(self.gene_symbols[g] for g in self.disease_genes.get(disease, ()))
+
+    def ncbi_gene(self, symbol: str) -> int | None:
+        """The NCBI Gene id of a gene symbol linked to a disease (genes_to_phenotype)."""
+        return self.gene_ncbi.get(symbol)
 
 
 @cache
@@ -354,4 +359,5 @@ def _load(path: str | None) -> RareKnowledge:
             start=_readonly(_ints(c["start"])),
             end=_readonly(_ints(c["end"])),
         ),
+        gene_ncbi=MappingProxyType(dict(zip(g["symbols"], g["ncbi"], strict=True))),
     )

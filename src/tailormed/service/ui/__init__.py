@@ -43,8 +43,9 @@ The package: :mod:`~tailormed.service.ui.common` (constants, error pages, render
 shared router), :mod:`~tailormed.service.ui.session` (sign-in, the viewer, CSRF),
 :mod:`~tailormed.service.ui.reports` (result helpers, the full report),
 :mod:`~tailormed.service.ui.patient` and :mod:`~tailormed.service.ui.clinician` (their
-pages), :mod:`~tailormed.service.ui.uploads` (streamed uploads) and
-:mod:`~tailormed.service.ui.enrol` (codes). Import :data:`router` from here: importing
+pages), :mod:`~tailormed.service.ui.rare` (a patient's HPO phenotype entry and ranking),
+:mod:`~tailormed.service.ui.uploads` (streamed uploads) and :mod:`~tailormed.service.ui.enrol`
+(codes). Import :data:`router` from here: importing
 the package registers every page.
 """
 
@@ -54,7 +55,16 @@ from fastapi import Response
 from fastapi.responses import HTMLResponse
 
 # Importing the page modules adds their routes to the shared router.
-from tailormed.service.ui import clinician, digital, enrol, patient, reports, session, uploads
+from tailormed.service.ui import (
+    clinician,
+    digital,
+    enrol,
+    patient,
+    rare,
+    reports,
+    session,
+    uploads,
+)
 from tailormed.service.ui.common import (
     AUTH_COOKIE,
     COOKIE_PATH,
@@ -89,6 +99,7 @@ __all__ = [
     "enrol",
     "expected_csrf",
     "patient",
+    "rare",
     "render",
     "reports",
     "router",

@@ -47,6 +47,7 @@ from tailormed.report.html import (
     anchor_id,
     cell_number,
     figure_svg,
+    group_sources,
     safe_url,
     split_text,
 )
@@ -69,6 +70,7 @@ FLASH = {
     "granted": "Consent granted.",
     "revoked": "Consent revoked. That person or organisation can no longer see your results.",
     "share-revoked": "Share link revoked. It no longer works.",
+    "rare-saved": "Phenotype saved and ranked.",
 }
 
 
@@ -203,7 +205,12 @@ def _environment() -> Environment:
     )
     env.filters.update(when=_when, day=_day, safe_url=safe_url)
     env.filters["advice"] = lambda text: split_text(text)[0]
-    env.filters.update(figure_svg=figure_svg, cell_number=cell_number, anchor_id=anchor_id)
+    env.filters.update(
+        figure_svg=figure_svg,
+        cell_number=cell_number,
+        anchor_id=anchor_id,
+        group_sources=group_sources,
+    )
     env.globals.update(
         severity_label=SEVERITY_LABELS.__getitem__,
         domain_label=lambda d: DOMAIN_LABELS.get(d, d),

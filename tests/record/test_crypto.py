@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import secrets
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from tailormed.digital.models import Observations
 from tailormed.record import (
     KeyConfigError,
     Keyring,
@@ -28,11 +30,13 @@ from tailormed.record import (
     session_factory,
     verify_audit_chain,
 )
+from tailormed.record import digital as rd
 from tailormed.record import keys as keys_module
 from tailormed.record.crypto import blob_key_id, encrypted_columns, key_id
 from tailormed.record.models import Base
 from tests.record import builders
 from tests.record.conftest import World
+from tests.record.test_digital_record import hr, phq9
 
 PLAINTEXT = (
     "Jane Doe",
@@ -47,6 +51,10 @@ PLAINTEXT = (
     "breast cancer",
     "BRCA1",
 )
+
+
+DIGITAL = Observations((hr(19000, 1, 60, 70.0),))
+PHQ9 = {**phq9([0] * 8 + [1], datetime(2026, 3, 2, 9, tzinfo=UTC)), "id": "rotation-test"}
 
 
 def _populate(session: Session, world: World) -> None:
@@ -64,6 +72,12 @@ def _populate(session: Session, world: World) -> None:
         condition="breast cancer",
         genetic_result="BRCA1 c.68_69del",
     )
+    # digital health: a chunk, a day, a batch, a questionnaire, an alert, a device token
+    rd.import_observations(
+        session, world.user_a, "treatment", world.pat_a, DIGITAL, content_sha256="d" * 64
+    )
+    rd.submit_questionnaire(session, world.user_a, "treatment", world.pat_a, PHQ9)
+    rd.grant_device_token(session, world.user_a, "treatment", world.pat_a, label="watch")
 
 
 def _key_ids(engine: Engine) -> set[str]:
@@ -186,6 +200,16 @@ def test_rotate_keys_reencrypts_everything(
             (res,) = list_results(s, world.user_a, "treatment", world.pat_a)
             assert res.interpretation == builders.interpretation()
             assert find_patient(s, world.user_a, "treatment", "MRN-A1").id == world.pat_a
+            # digital data read back; the same data again raises nothing twice
+            assert len(rd.read_daily(s, world.user_a, "treatment", world.pat_a)) == 1
+            again = rd.import_observations(
+                s, world.user_a, "treatment", world.pat_a, DIGITAL, content_sha256="d" * 64
+            )
+            assert again.new_points == 0 and again.alerts == ()
+            dup = rd.submit_questionnaire(s, world.user_a, "treatment", world.pat_a, PHQ9)
+            assert dup.duplicate and dup.alerts == ()
+            alerts = rd.list_alerts(s, world.user_a, "treatment", world.pat_a)
+            assert [a.rule_id for a in alerts] == ["phq9-item9"]
     finally:
         fresh.dispose()
     # Only the old key: refuse to start.

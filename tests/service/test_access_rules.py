@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tailormed.record import Keyring
+from tailormed.record.digital import new_questionnaire_response
 from tailormed.service.app import create_app
 from tailormed.service.settings import Settings
 from tests.service.conftest import EXAMPLE_VCF, Svc, auth
@@ -71,6 +72,10 @@ def _body(method: str, path: str) -> dict[str, Any]:
         ("POST", "/consents"): {"grantee_organisation": "clinic-a"},
         ("POST", "/shares"): {"expires_in_days": 1},
         ("PUT", "/documents/{kind}"): {"age_years": 50},
+        ("POST", "/device-tokens"): {"label": "watch"},
+        ("POST", "/questionnaire-responses"): new_questionnaire_response(
+            "PHQ-9", dict.fromkeys(range(1, 10), 0)
+        ),
         ("POST", "/api/v1/users"): {"role": "clinician"},
         ("POST", "/api/v1/patients"): {"display_name": "X"},
         ("POST", "/cds-services/{service_id}"): {},

@@ -17,6 +17,7 @@ from tailormed.cli import (
     kb,
     oncology,
     rare,
+    record,
     report,
     review,
     run,
@@ -45,6 +46,7 @@ app.command("prs")(cardio.prs_cmd)
 app.add_typer(cardio.app, name="cardio")
 app.add_typer(rare.app, name="rare")
 app.add_typer(digital.app, name="digital")
+app.add_typer(record.app, name="record")
 
 
 def _print_version(value: bool) -> None:
@@ -83,8 +85,9 @@ def demo(
         "tailormed-demo"
     ),
 ) -> None:
-    """The quick-start job: the bundled example patient through every stage, then a
-    200-genome example cohort with its equity summary."""
+    """The quick-start job: the bundled example patient through every stage (with a Fitbit
+    month and synthetic PHQ-9/GAD-7 answers around a made-up sertraline start in the same
+    report), then a 200-genome example cohort with its equity summary."""
     from tailormed.pipeline import example_path
 
     kb.info_cmd()
@@ -102,6 +105,16 @@ def demo(
         tumor=example_path("example-tumor.vcf"),
         tumor_type="LUAD",
         ctdna=[example_path("example-ctdna.tsv")],
+        observations=[
+            *(
+                example_path(f"example-fitbit-{name}.csv")
+                for name in ("dailyActivity", "sleepDay", "hourlySteps")
+            ),
+            example_path("example-phq9-series.json"),
+        ],
+        observation_source_id="8378563200",
+        observation_timezone="America/Chicago",
+        medication_start=["sertraline=2016-04-15"],
     )
     console.rule("Example rare-disease case")
     rare.rank_cmd(

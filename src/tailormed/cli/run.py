@@ -105,6 +105,20 @@ def run_cmd(
         list[Path] | None,
         typer.Option("--observations", help="Wearable / PRO / FHIR observation file (repeatable)"),
     ] = None,
+    observation_source_id: Annotated[
+        str | None,
+        typer.Option("--observation-source-id", help="Fitbit user Id in the observation files"),
+    ] = None,
+    observation_timezone: Annotated[
+        str | None,
+        typer.Option("--observation-timezone", help="IANA zone of zone-less observation times"),
+    ] = None,
+    medication_start: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--medication-start", help="DRUG=YYYY-MM-DD start (digital rules; repeatable)"
+        ),
+    ] = None,
     subject: Annotated[
         str | None,
         typer.Option("--subject", help="The sample the clinical inputs belong to (multi-sample)"),
@@ -136,13 +150,16 @@ def run_cmd(
         hpo=tuple(hpo or ()),
         observations=tuple(observations or ()),
         options={
-            k: v
-            for k, v in {
-                "cardio.prs_genotypes": tuple(prs_genotypes or ()),
-                "cardio.prs_population": prs_population,
-                "rare.vcf": rare_vcf,
-            }.items()
-            if v
+            **{
+                k: v
+                for k, v in {
+                    "cardio.prs_genotypes": tuple(prs_genotypes or ()),
+                    "cardio.prs_population": prs_population,
+                    "rare.vcf": rare_vcf,
+                }.items()
+                if v
+            },
+            **_digital_options(observation_source_id, observation_timezone, medication_start),
         },
     )
     options = call_options(
@@ -199,3 +216,18 @@ def run_cmd(
         for kind, path in sorted(o.files.items()):
             console.print(f"    {kind:<5} {path}")
     console.print(f"knowledge base {kb.version}; cohort tables and calls.tsv in {out}")
+
+
+def _digital_options(
+    source_id: str | None, timezone: str | None, starts: list[str] | None
+) -> dict[str, object]:
+    from tailormed.digital.run import pairs
+
+    out: dict[str, object] = {}
+    if source_id:
+        out["digital.source_id"] = source_id
+    if timezone:
+        out["digital.timezone"] = timezone
+    if starts:
+        out["digital.medications"] = pairs(starts, "--medication-start")
+    return out

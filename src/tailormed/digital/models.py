@@ -72,6 +72,9 @@ class Series:
     value: F64
     key: Keys
     notes: tuple[str, ...] = ()
+    # which stream of the source (e.g. "fitbit:dailyActivity" vs "fitbit:hourlySteps"):
+    # streams of one source that cover the same days are alternatives, never added up
+    stream: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.start)
@@ -117,6 +120,7 @@ class Series:
             self.value[index],
             self.key[index],
             self.notes,
+            self.stream,
         )
 
 

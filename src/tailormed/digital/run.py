@@ -1,5 +1,6 @@
 """The digital-health core end to end (what ``tailormed digital summarize`` runs):
-read → aggregate → score → evaluate the care rules → findings, TSV, JSON and charts."""
+read → aggregate → score → evaluate the care rules → findings, TSV, JSON, charts and the
+report section (``section.json``, the shared Section JSON)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from tailormed.digital.models import Observations
 from tailormed.digital.pro import Score
 from tailormed.digital.read import read_files
 from tailormed.digital.rules import Alert, Engine
+from tailormed.digital.sections import section
 from tailormed.errors import InputError
-from tailormed.findings import findings_to_json
+from tailormed.findings import findings_to_json, section_to_json
 from tailormed.knowledge.digital_kb import DigitalKnowledge
 
 SCHEMA = "tailormed.digital.summary/1"
@@ -145,4 +147,15 @@ def write(summary: Summary, out: Path) -> dict[str, Any]:
     (out / "charts").mkdir(exist_ok=True)
     for name, svg in charts.items():
         (out / "charts" / f"{name}.svg").write_text(svg, encoding="utf-8")
+    part = section(
+        summary.table,
+        summary.scores,
+        summary.alerts,
+        summary.context,
+        summary.knowledge_version,
+        subject=summary.patient,
+    )
+    (out / "section.json").write_text(
+        json.dumps(section_to_json(part), indent=2) + "\n", encoding="utf-8"
+    )
     return {"days": len(rows), "alerts": len(summary.alerts), "charts": sorted(charts)}

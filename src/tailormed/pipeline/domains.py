@@ -99,6 +99,7 @@ BUILTIN: dict[str, str] = {
     "cardio": "tailormed.cardio.sections:pipeline_sections",
     "oncology": "tailormed.oncology.adapters:pipeline_sections",
     "rare": "tailormed.rare.adapters:pipeline_sections",
+    "digital": "tailormed.pipeline.digital:adapter",
 }
 
 _registry: dict[str, DomainAdapter | str] = dict(BUILTIN)

@@ -12,7 +12,8 @@ What the point-of-care service (and the CLI) builds on:
   (:mod:`~tailormed.record.enrolment`), results (:mod:`~tailormed.record.results`),
   medications and family history (:mod:`~tailormed.record.clinical`), consents
   (:mod:`~tailormed.record.consents`), share links (:mod:`~tailormed.record.shares`),
-  export (:mod:`~tailormed.record.export`).
+  export (:mod:`~tailormed.record.export`), digital health: observations, questionnaires,
+  alerts and device tokens (:mod:`~tailormed.record.digital`).
 * **Encryption at rest** (:mod:`~tailormed.record.crypto`, :mod:`~tailormed.record.keys`):
   AES-256-GCM column types, keys from the environment, rotation.
 * **Audit** (:mod:`~tailormed.record.audit`): hash-chained, append-only log and its check.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final, Literal, TypeAlias, TypeVar
 
 from sqlalchemy import select
@@ -48,6 +48,7 @@ class MedicationView:
     note: str | None
     created_at: datetime
     updated_at: datetime
+    started_on: date | None = None  # the day the patient started it (digital-health rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,15 @@ class FamilyHistoryView:
 
 def medication_view(m: Medication) -> MedicationView:
     return MedicationView(
-        m.id, m.patient_id, m.name, m.rxnorm, m.active, m.note, m.created_at, m.updated_at
+        m.id,
+        m.patient_id,
+        m.name,
+        m.rxnorm,
+        m.active,
+        m.note,
+        m.created_at,
+        m.updated_at,
+        m.started_on,
     )
 
 
@@ -105,6 +114,7 @@ def add_medication(
     rxnorm: str | None = None,
     active: bool = True,
     note: str | None = None,
+    started_on: date | None = None,
 ) -> MedicationView:
     _required(name, "medication name")
     with operation(session, actor, purpose, "create", "medication") as op:
@@ -117,6 +127,7 @@ def add_medication(
             rxnorm=rxnorm,
             active=active,
             note=note,
+            started_on=started_on,
             created_at=now,
             updated_at=now,
         )
@@ -155,6 +166,7 @@ def update_medication(
     rxnorm: Maybe[str | None] = UNSET,
     active: Maybe[bool] = UNSET,
     note: Maybe[str | None] = UNSET,
+    started_on: Maybe[date | None] = UNSET,
 ) -> MedicationView:
     if name is not UNSET:
         _required(name, "medication name")
@@ -170,6 +182,8 @@ def update_medication(
             row.active = active
         if note is not UNSET:
             row.note = note
+        if started_on is not UNSET:
+            row.started_on = started_on
         row.updated_at = clock.utcnow()
         session.flush()
         return medication_view(row)

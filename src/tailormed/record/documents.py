@@ -276,37 +276,54 @@ def replace_findings(
             raise InputError(f"finding {f.code!r} is not of domain {domain!r}")
     with operation(session, actor, purpose, "update", "finding") as op:
         access = op.write_access(patient_id)
-        old = [
-            r.id
-            for r in session.scalars(
-                select(FindingRow).where(
-                    FindingRow.patient_id == patient_id,
-                    FindingRow.domain_index.in_(_index(op, domain, "finding-domain")),
-                )
-            ).all()
-            if r.domain == domain
-        ]
-        if old:
-            session.execute(delete(FindingRow).where(FindingRow.id.in_(old)))
-        now = clock.utcnow()
-        rows = []
-        for f in findings:
-            row = FindingRow(
-                id=uuid.uuid4(),
-                patient_id=patient_id,
-                domain=domain,
-                code=f.code,
-                severity=f.severity,
-                body=FindingModel.of(f).model_dump(mode="json"),
-                document_id=document_id,
-                created_by=actor.user_id,
-                created_at=now,
-            )
-            session.add(row)
-            rows.append(row)
-        session.flush()
-        op.detail = f"{len(old)} replaced by {len(rows)}"
+        rows = write_findings(op, patient_id, domain, findings, document_id=document_id)
         return [_finding_view(r, access) for r in rows]
+
+
+def write_findings(
+    op: Operation,
+    patient_id: uuid.UUID,
+    domain: str,
+    findings: Sequence[Finding],
+    *,
+    document_id: uuid.UUID | None = None,
+) -> list[FindingRow]:
+    """Inside an operation that has checked write access: replace every stored finding of
+    ``domain`` with ``findings`` (a domain that keeps its findings in step with its own
+    writes, e.g. :mod:`tailormed.record.digital`, calls it in the same transaction)."""
+    session = op.session
+    old = [
+        r.id
+        for r in session.scalars(
+            select(FindingRow).where(
+                FindingRow.patient_id == patient_id,
+                FindingRow.domain_index.in_(_index(op, domain, "finding-domain")),
+            )
+        ).all()
+        if r.domain == domain
+    ]
+    if old:
+        session.execute(delete(FindingRow).where(FindingRow.id.in_(old)))
+    now = clock.utcnow()
+    rows = []
+    for f in findings:
+        row = FindingRow(
+            id=uuid.uuid4(),
+            patient_id=patient_id,
+            domain=domain,
+            code=f.code,
+            severity=f.severity,
+            body=FindingModel.of(f).model_dump(mode="json"),
+            document_id=document_id,
+            created_by=op.actor.user_id,
+            created_at=now,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    detail = f"{domain} findings: {len(old)} replaced by {len(rows)}"
+    op.detail = f"{op.detail}; {detail}" if op.detail else detail
+    return rows
 
 
 def list_findings(

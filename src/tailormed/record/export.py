@@ -10,13 +10,16 @@ Format ``tailormed.record-export/1``::
                   "created_at", "calls": [GeneCall JSON], "interpretation": {...}}],
      "medications": [...], "family_history": [...], "consents": [...],
      "documents": [{"id", "kind", "version", "body", "created_by", "created_at"}],
-     "findings": [{"id", "document_id", "created_at", "finding": {...}}]}
+     "findings": [{"id", "document_id", "created_at", "finding": {...}}],
+     "digital": {"daily", "questionnaire_responses", "alerts", "imports"}}
 
 Ids are strings, timestamps ISO 8601 UTC; ``calls`` / ``interpretation`` are the stage
 JSON (``GeneCall.to_json`` / ``Interpretation.to_json``), cut down to the reader's
 access like :mod:`tailormed.record.results`. Medications, family history, uploads and
 consents, clinical documents (every version) and findings appear only with full access;
-the others get empty lists.
+the others get empty lists. ``digital`` (only with full access) holds the per-day
+aggregates, questionnaire responses, alerts and import batches of
+:mod:`tailormed.record.digital`; the raw points stay in their chunks.
 
 The uploaded files themselves (the genome as it was uploaded, decrypted from its sealed
 chunks and checked against its SHA-256) go to the patient alone:
@@ -28,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -40,10 +43,14 @@ from tailormed.record.errors import KeyUnavailableError, NotFoundError
 from tailormed.record.models import (
     ClinicalDocument,
     Consent,
+    DigitalAlert,
+    DigitalDay,
+    DigitalImport,
     FamilyHistory,
     FindingRow,
     Medication,
     Patient,
+    ProResponse,
     Result,
     Upload,
     UploadChunk,
@@ -51,6 +58,7 @@ from tailormed.record.models import (
 from tailormed.record.results import limit_calls, limit_interpretation
 
 SCHEMA = "tailormed.record-export/1"
+EPOCH = date(1970, 1, 1)
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -133,7 +141,46 @@ def build_export(session: Session, access: Access) -> dict[str, Any]:
             _family(f) for f in _rows(session, FamilyHistory, pid, FamilyHistory.created_at)
         ]
         out["consents"] = [_consent(c) for c in _rows(session, Consent, pid, Consent.granted_at)]
+        out["digital"] = _digital(session, pid)
     return out
+
+
+def _digital(session: Session, pid: uuid.UUID) -> dict[str, Any]:
+    """Digital health: per-day aggregates, questionnaire responses with scores, alerts
+    and import batches (the points themselves stay in their chunks: millions of them)."""
+    days = _rows(session, DigitalDay, pid, DigitalDay.day)
+    return {
+        "daily": [
+            {"date": (EPOCH + timedelta(days=d.day)).isoformat(), **d.aggregates} for d in days
+        ],
+        "questionnaire_responses": [
+            {"id": str(r.id), "resource": r.resource, "scores": r.scores}
+            for r in _rows(session, ProResponse, pid, ProResponse.authored_at)
+        ],
+        "alerts": [
+            {
+                "id": str(a.id),
+                "state": a.state,
+                "created_at": _ts(a.created_at),
+                "acknowledged_at": _ts(a.acknowledged_at) if a.acknowledged_at else None,
+                "escalated_at": _ts(a.escalated_at) if a.escalated_at else None,
+                "note": a.note,
+                **a.body,
+            }
+            for a in _rows(session, DigitalAlert, pid, DigitalAlert.created_at)
+        ],
+        "imports": [
+            {
+                "id": str(b.id),
+                "via": b.via,
+                "points": b.points,
+                "new_points": b.new_points,
+                "created_at": _ts(b.created_at),
+                **b.summary,
+            }
+            for b in _rows(session, DigitalImport, pid, DigitalImport.created_at)
+        ],
+    }
 
 
 def _rows(session: Session, model: Any, pid: uuid.UUID, order: Any) -> list[Any]:

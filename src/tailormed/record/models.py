@@ -28,7 +28,13 @@ Tables (see ``migrations/versions/0001_initial.py`` for the DDL that creates the
 * ``finding``: a stored :class:`tailormed.findings.Finding` (domain, code, severity and
   body encrypted; domain with a blind index), with the document it was computed from;
 * ``audit_event``: append-only, hash-chained log (no PHI; no foreign keys, so it outlives
-  the rows it describes).
+  the rows it describes);
+* digital health (``0007_digital``, :mod:`tailormed.record.digital`): ``digital_chunk``
+  (one patient's points of one kind on one local day, sealed; kind and day clear),
+  ``digital_day`` (per-day aggregates, encrypted), ``digital_import`` (batches, by the
+  keyed hash of their content), ``pro_response`` (QuestionnaireResponse + scores, sealed),
+  ``digital_alert`` (severity, state and times clear; rule and texts sealed),
+  ``device_token`` (SHA-256 only); ``medication.started_on`` (the start date).
 
 Clear columns hold ids, roles, purposes, scopes, statuses, flags, sizes, versions and
 timestamps only: nothing that says which drug, gene, relative or clinic. Blind indexes
@@ -44,13 +50,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -249,6 +256,8 @@ class Medication(Base):
     note: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    # the day the patient started taking it (0007; NULL: not recorded)
+    started_on: Mapped[date | None] = mapped_column(Date)
 
 
 class FamilyHistory(Base):
@@ -373,10 +382,129 @@ class AuditEvent(Base):
     mac: Mapped[str | None] = mapped_column(String(64))
 
 
+# ------------------------------------------------------------------ digital health (0007)
+ALERT_STATES = ("open", "acknowledged", "escalated")
+SEVERITIES = ("critical", "high", "moderate", "low", "info")
+IMPORT_VIAS = ("cli", "device", "ui", "api")
+
+
+class DigitalChunk(Base):
+    """One patient's points of one kind on one local day, sealed as compact columns
+    (:mod:`tailormed.record.digital` describes the body). ``kind`` and ``day`` (days
+    since 1970-01-01) stay clear so a trend query reads only the days it needs."""
+
+    __tablename__ = "digital_chunk"
+    __table_args__ = (UniqueConstraint("patient_id", "kind", "day"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    kind: Mapped[str] = mapped_column(String(32))
+    day: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(EncryptedBytes())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class DigitalDay(Base):
+    """The per-day aggregates of one patient's local day (encrypted JSON row)."""
+
+    __tablename__ = "digital_day"
+    __table_args__ = (UniqueConstraint("patient_id", "day"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    day: Mapped[int] = mapped_column(Integer)
+    aggregates: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class DigitalImport(Base):
+    """One imported batch: its content's keyed hash (re-import is a no-op), counts, who."""
+
+    __tablename__ = "digital_import"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "content_index"),
+        CheckConstraint(_in("via", IMPORT_VIAS), name="via"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    content_index: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(16))
+    device_token_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    points: Mapped[int] = mapped_column(Integer)
+    new_points: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class ProResponse(Base):
+    """An answered questionnaire: the FHIR QuestionnaireResponse and its scores."""
+
+    __tablename__ = "pro_response"
+    __table_args__ = (UniqueConstraint("patient_id", "key_index"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    key_index: Mapped[str] = mapped_column(String(64))
+    authored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resource: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
+    scores: Mapped[list[dict[str, Any]]] = mapped_column(EncryptedJSON())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+
+
+class DigitalAlert(Base):
+    """A care rule that fired. Clear: severity, state and times (what escalation needs,
+    no PHI); the rule, its texts and values are sealed in ``body``."""
+
+    __tablename__ = "digital_alert"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "key_index"),
+        CheckConstraint(_in("state", ALERT_STATES), name="state"),
+        CheckConstraint(_in("severity", SEVERITIES), name="severity"),
+        Index("ix_digital_alert_state", "state", "severity"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    key_index: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    body: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeviceToken(Base):
+    """A token a patient grants to a device or app to post observations (SHA-256 only)."""
+
+    __tablename__ = "device_token"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = _patient_fk()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(EncryptedText())
+    created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 bind_associated_data(Base.metadata)
 
 # Tables whose rows belong to one patient (deleted with the patient), children first.
 PATIENT_TABLES: tuple[type[Base], ...] = (
+    DigitalChunk,
+    DigitalDay,
+    DigitalImport,
+    ProResponse,
+    DigitalAlert,
+    DeviceToken,
     FindingRow,
     ClinicalDocument,
     Result,

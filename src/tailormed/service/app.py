@@ -7,8 +7,8 @@ stored value decrypts with the configured keys) and loads the knowledge base onc
 shutdown disposes of the engine.
 
 Routes: the REST API under ``/api/v1`` (:mod:`.api_patients`, :mod:`.api_results`,
-:mod:`.api_uploads`, :mod:`.api_clinical`, :mod:`.api_documents`, :mod:`.api_access`),
-CDS Hooks under
+:mod:`.api_uploads`, :mod:`.api_clinical`, :mod:`.api_documents`, :mod:`.api_access`,
+:mod:`.api_digital`), CDS Hooks under
 ``/cds-services`` (:mod:`.hooks`), the public share page ``/share/{token}``, the web UI
 (:mod:`.ui`), ``/healthz``, and the OpenAPI docs at ``/docs``.
 
@@ -47,6 +47,7 @@ from tailormed.record import (
 from tailormed.service import (
     api_access,
     api_clinical,
+    api_digital,
     api_documents,
     api_patients,
     api_rare,
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_clinical,
         api_documents,
         api_access,
+        api_digital,
         api_rare,
     ):
         app.include_router(module.router, prefix=API_PREFIX)

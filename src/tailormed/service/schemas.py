@@ -8,7 +8,7 @@ input before any record call. Ids are UUIDs, timestamps ISO 8601 with a zone.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -204,6 +204,7 @@ class MedicationIn(In):
     rxnorm: str | None = Field(default=None, max_length=32, pattern=r"^\d+$")
     active: bool = True
     note: str | None = Field(default=None, max_length=2000)
+    started_on: date | None = None  # when the patient started it (digital-health rules)
 
 
 class MedicationPatch(In):
@@ -213,6 +214,7 @@ class MedicationPatch(In):
     rxnorm: str | None = Field(default=None, max_length=32, pattern=r"^\d+$")
     active: bool | None = None
     note: str | None = Field(default=None, max_length=2000)
+    started_on: date | None = None
 
     @field_validator("name", "active")
     @classmethod
@@ -231,6 +233,7 @@ class MedicationOut(Out):
     note: str | None
     created_at: datetime
     updated_at: datetime
+    started_on: date | None = None
 
 
 class FamilyHistoryIn(In):

@@ -22,6 +22,7 @@ from tailormed.digital.read.fhir import read_fhir_observations, resources_of
 from tailormed.digital.read.fitbit import detect, read_fitbit
 from tailormed.digital.read.omh import read_omh
 from tailormed.errors import InputError
+from tailormed.jsonsafe import json_problem
 from tailormed.knowledge.digital_kb import DigitalKnowledge
 
 
@@ -54,32 +55,50 @@ def read_file(
         series, count = read_apple(path, limits, notes)
         return series, [], count, notes
     if suffix in (".json", ".jsonl", ".ndjson"):
-        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
-        if '"resourceType"' in head and suffix == ".json":
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise InputError(f"not JSON ({exc})", path=path) from None
-            series, count = read_fhir_observations(path, data, limits, notes)
-            responses = []
-            for where, res in resources_of(data, path):
-                if res.get("resourceType") == "QuestionnaireResponse":
-                    r = read_response(res, str(path), where)
-                    if r is None:
-                        notes.append(f"{path} {where}: not a PHQ-9, PHQ-2 or GAD-7 response")
-                    else:
-                        responses.append(r)
-            count = FileCount(
-                count.path,
-                count.format,
-                count.rows + len(responses),
-                count.kept | ({"questionnaires": len(responses)} if responses else {}),
-                count.other_rows,
-            )
-            return series, responses, count, notes
-        series, count = read_omh(path, limits, notes)
-        return series, [], count, notes
+        return read_json_bytes(path.read_bytes(), path, lines=suffix != ".json")
     raise InputError("unknown file type (expected .csv, .xml, .json, .jsonl)", path=path)
+
+
+def read_json_bytes(
+    data: bytes, path: Path, *, lines: bool = False
+) -> tuple[list[Series], list[Response], FileCount, list[str]]:
+    """FHIR R4 (a resource or Bundle: Observations, QuestionnaireResponses) or Open mHealth
+    data points (JSON, a JSON array, or JSON lines when ``lines``), from untrusted bytes:
+    checked with :func:`tailormed.jsonsafe.json_problem` before anything is parsed.
+    ``path`` names the input in messages (a file, or a request)."""
+    problem = json_problem(data)
+    if problem is not None:
+        raise InputError(problem[0], path=path, line=problem[1])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", path=path) from None
+    notes: list[str] = []
+    limits = ranges()
+    if '"resourceType"' in text[:4096] and not lines:
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"not JSON ({exc})", path=path) from None
+        series, count = read_fhir_observations(path, doc, limits, notes)
+        responses = []
+        for where, res in resources_of(doc, path):
+            if res.get("resourceType") == "QuestionnaireResponse":
+                r = read_response(res, str(path), where)
+                if r is None:
+                    notes.append(f"{path} {where}: not a PHQ-9, PHQ-2 or GAD-7 response")
+                else:
+                    responses.append(r)
+        count = FileCount(
+            count.path,
+            count.format,
+            count.rows + len(responses),
+            count.kept | ({"questionnaires": len(responses)} if responses else {}),
+            count.other_rows,
+        )
+        return series, responses, count, notes
+    series, count = read_omh(path, limits, notes, text=text, lines=lines)
+    return series, [], count, notes
 
 
 def read_files(
@@ -102,4 +121,4 @@ def read_files(
     return Observations(tuple(series), tuple(responses), tuple(counts), tuple(notes))
 
 
-__all__ = ["read_file", "read_files"]
+__all__ = ["read_file", "read_files", "read_json_bytes"]

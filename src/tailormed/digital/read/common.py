@@ -144,6 +144,7 @@ def make_series(
     ranges: dict[str, list[float]],
     path: str,
     notes: list[str],
+    stream: str = "",
 ) -> Series:
     """A series in the canonical unit; implausible values left out with a note."""
     try:
@@ -174,5 +175,6 @@ def make_series(
         value=value.astype(np.float64, copy=False),
         key=key,
         notes=tuple(own_notes),
+        stream=stream,
     )
     return series if ok.all() else series.take(ok)

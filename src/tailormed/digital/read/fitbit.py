@@ -347,6 +347,7 @@ def read_fitbit(
                     ranges=ranges,
                     path=where,
                     notes=notes,
+                    stream=f"fitbit:{spec.name}",
                 )
             )
     for s in out:

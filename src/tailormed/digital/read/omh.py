@@ -119,13 +119,14 @@ def _message(error: ValidationError) -> str:
     return f"{path or 'document'}: {error.message[:200]}"
 
 
-def _documents(path: Path) -> Iterator[tuple[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", path=path) from None
+def _documents(path: Path, text: str | None, lines: bool) -> Iterator[tuple[str, Any]]:
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", path=path) from None
     stripped = text.lstrip()
-    if stripped.startswith("[") or (stripped.startswith("{") and path.suffix != ".jsonl"):
+    if stripped.startswith("[") or (stripped.startswith("{") and not lines):
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -189,15 +190,22 @@ def _frame(body: Mapping[str, Any], path: str, where: str) -> tuple[int, int, in
 
 
 def read_omh(
-    path: Path, ranges: dict[str, list[float]], notes: list[str]
+    path: Path,
+    ranges: dict[str, list[float]],
+    notes: list[str],
+    *,
+    text: str | None = None,
+    lines: bool | None = None,
 ) -> tuple[list[Series], FileCount]:
-    """The series of one file of Open mHealth data points."""
+    """The series of one file of Open mHealth data points (``text``: its content, already
+    read and checked; ``lines``: JSON lines, by default when the file ends in .jsonl)."""
     where_file = str(path)
     frame_version = accepted_frame()
     ok_versions = accepted()
     groups: dict[tuple[Kind, str, str], list[tuple[int, int, int, float, str]]] = {}
     rows = statistics = 0
-    for where, point in _documents(path):
+    as_lines = path.suffix == ".jsonl" if lines is None else lines
+    for where, point in _documents(path, text, as_lines):
         rows += 1
         if not is_omh(point):
             raise InputError(

@@ -10,6 +10,9 @@ Pages (all HTML; forms are plain POSTs, the only script prefills the share-link 
 * clinicians: ``/ui/patients`` (patients with a treatment consent, find by MRN,
   register a patient and hand them an enrolment code), ``/ui/patients/{id}`` (gene
   results, a medication review, upload a result, a new enrolment code);
+* digital health (:mod:`~tailormed.service.ui.digital`): patients ``/ui/me/health`` and
+  the questionnaires ``/ui/me/questionnaires/{name}``; clinicians ``/ui/alerts`` (the
+  dashboard) and ``/ui/patients/{id}/digital``;
 * both: ``/ui/patients/{id}/results/{rid}/report.html`` / ``report.pdf`` (the full report
   from :mod:`tailormed.report`) and ``/ui/shared`` (open a share link).
 
@@ -52,7 +55,16 @@ from fastapi import Response
 from fastapi.responses import HTMLResponse
 
 # Importing the page modules adds their routes to the shared router.
-from tailormed.service.ui import clinician, enrol, patient, rare, reports, session, uploads
+from tailormed.service.ui import (
+    clinician,
+    digital,
+    enrol,
+    patient,
+    rare,
+    reports,
+    session,
+    uploads,
+)
 from tailormed.service.ui.common import (
     AUTH_COOKIE,
     COOKIE_PATH,
@@ -83,6 +95,7 @@ __all__ = [
     "check_csrf",
     "clinician",
     "current_viewer",
+    "digital",
     "enrol",
     "expected_csrf",
     "patient",

@@ -99,3 +99,45 @@ def test_the_runs_fhir_bundle_carries_the_profiled_oncology_resources(tmp_path: 
         for e in bundle["entry"][1:]
         if e["resource"]["resourceType"] == "Observation"
     )
+
+
+def test_run_command_passes_the_tumour_options(tmp_path: Path) -> None:
+    """`tailormed run --tmb 0 --msi MSI-H`: the options reach the adapter (a TMB of 0 is a
+    value, not a missing one), and MSI-H gives pembrolizumab's tissue-agnostic approval."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tailormed.cli.main import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(example_path("example-patient.vcf")),
+            "--tumor",
+            str(example_path("example-tumor.vcf")),
+            "--tumor-type",
+            "LUAD",
+            "--tumor-sample",
+            "TUMOR",
+            "--tmb",
+            "0",
+            "--msi",
+            "MSI-H",
+            "--no-pdf",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "Sample_2" / "report.json").read_text())
+    tumour = next(s for s in report["sections"] if s["title"].startswith("Tumour profile"))
+    text = json.dumps(tumour).lower()
+    assert "msi-h" in text
+    assert "pembrolizumab" in text
+    biomarkers = next(t for t in tumour["tables"] if "iomarker" in t["title"])
+    rows = {r[0]: r for r in biomarkers["rows"]}
+    assert rows["TMB"][1:] == ["0.0 mut/Mb", "TMB-low", "given (--tmb)"]
+    assert rows["MSI"][2:] == ["MSI-H", "given (--msi)"]

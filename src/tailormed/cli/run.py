@@ -82,6 +82,31 @@ def run_cmd(
     ctdna: Annotated[
         list[Path] | None, typer.Option("--ctdna", help="ctDNA series file (repeatable)")
     ] = None,
+    tumor_sample: Annotated[
+        str | None, typer.Option("--tumor-sample", help="Tumour sample in the somatic VCF/MAF")
+    ] = None,
+    normal_sample: Annotated[
+        str | None, typer.Option("--normal-sample", help="Matched normal sample in the VCF")
+    ] = None,
+    tmb: Annotated[
+        float | None, typer.Option("--tmb", help="TMB measured elsewhere (mut/Mb)")
+    ] = None,
+    panel_size_mb: Annotated[
+        float | None,
+        typer.Option("--panel-size-mb", help="Compute TMB from the tumour input over this size"),
+    ] = None,
+    msi: Annotated[
+        str | None, typer.Option("--msi", help="MSI-H, MSI-L, MSS, dMMR or pMMR")
+    ] = None,
+    fusions: Annotated[
+        Path | None, typer.Option("--fusions", help="Fusions, one a line: GENE5::GENE3")
+    ] = None,
+    therapy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--therapy", help="Current therapy for the ctDNA rules, DRUG[:START_DATE] (repeatable)"
+        ),
+    ] = None,
     phenopacket: Annotated[
         list[Path] | None,
         typer.Option("--phenopacket", help="GA4GH phenopacket JSON (repeatable)"),
@@ -156,8 +181,15 @@ def run_cmd(
                     "cardio.prs_genotypes": tuple(prs_genotypes or ()),
                     "cardio.prs_population": prs_population,
                     "rare.vcf": rare_vcf,
+                    "oncology.tumor_sample": tumor_sample,
+                    "oncology.normal_sample": normal_sample,
+                    "oncology.tmb": tmb,
+                    "oncology.panel_size_mb": panel_size_mb,
+                    "oncology.msi": msi,
+                    "oncology.fusions": fusions,
+                    "oncology.therapies": tuple(therapy or ()),
                 }.items()
-                if v
+                if v is not None and v != ()  # a TMB of 0 is a value
             },
             **_digital_options(observation_source_id, observation_timezone, medication_start),
         },

@@ -112,3 +112,35 @@ def test_bundle_holds_finding_observations_and_provider_resources() -> None:
     assert "extra for Cardiovascular risk" in kinds
     report = bundle["entry"][0]["resource"]
     assert len(report["result"]) == 3
+
+
+def test_page_one_shows_every_critical_finding_and_caps_the_rest_per_domain() -> None:
+    """At a glance: all "act now" findings, at most three high/moderate per domain, the rest
+    counted with a link (every finding stays in its section)."""
+    from tailormed.findings import Finding, Section
+
+    def finding(i: int, severity: str) -> Finding:
+        return Finding(
+            domain="oncology",
+            code=f"oncology.t{i}",
+            title=f"therapy {i}",
+            severity=severity,  # type: ignore[arg-type]
+            summary=f"summary {i}.",
+            subject="S1",
+        )
+
+    many = [finding(i, "high") for i in range(6)] + [finding(9, "low"), finding(10, "critical")]
+    html = render_html(
+        build_report(
+            EMPTY,
+            sections=[Section(domain="oncology", title="T", subject="S1", findings=tuple(many))],
+        )
+    )
+    glance = html.split('id="findings-glance"')[1].split("</div>")[0]
+    assert "therapy 10:" in glance  # critical always
+    assert [f"therapy {i}:" in glance for i in range(6)] == [True] * 3 + [False] * 3
+    assert "therapy 9:" not in glance
+    assert "4 more Oncology findings</a> (3 high, 1 low)" in glance
+    assert 'href="#finding-oncology-t3"' in glance
+    for i in (*range(6), 9, 10):  # all still in the section
+        assert html.count(f"therapy {i}</h4>") == 1

@@ -53,7 +53,7 @@ def test_run_germline_is_beside_the_tumours_therapies(tmp_path: Path) -> None:
         irinotecan["germline PGx"]
     )
     assert tumour_section.knowledge["pgx"] == germline.kb_version
-    assert ctdna_section.title == "ctDNA monitoring: molecular-progression-resistance"
+    assert ctdna_section.title == "ctDNA monitoring: molecular progression resistance"
     # without a germline interpretation: "not tested", never read from the tumour
     bare = pipeline_sections(inputs, Context("Sample_2", (), load_kb()))[0]
     rows = {r["drug"]: r for r in _rows(bare, "Therapy options")}
@@ -69,7 +69,7 @@ def test_bad_oncology_inputs_are_errors(tmp_path: Path) -> None:
         pipeline_sections(ClinicalInputs(tumor=tumour, tumor_type="MELANOMA"), context)
     series = write_series(tmp_path / "s.tsv")  # four synthetic patients
     (mine,) = pipeline_sections(ClinicalInputs(ctdna=(series,)), context)
-    assert mine.title == "ctDNA monitoring: molecular-response"  # the run's subject's rows
+    assert mine.title == "ctDNA monitoring: molecular response"  # the run's subject's rows
     with pytest.raises(InputError, match="none is the run's subject 'someone'"):
         pipeline_sections(ClinicalInputs(ctdna=(series,)), Context("someone", (), load_kb()))
 

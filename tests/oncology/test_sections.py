@@ -138,7 +138,7 @@ def _patient(kb: OncologyKnowledge, tmp: Path, name: str) -> PatientCtdna:
 def test_ctdna_section_table_and_chart(kb: OncologyKnowledge, tmp_path: Path) -> None:
     patient = _patient(kb, tmp_path, "P-T790M")
     section = ctdna_section(patient, kb.version)
-    assert section.title == "ctDNA monitoring: molecular-progression-resistance"
+    assert section.title == "ctDNA monitoring: molecular progression resistance"
     draws = _table(section, "ctDNA draws")
     assert draws[0]["date"] == "2024-01-03" and draws[0]["baseline"] == "baseline"
     last = draws[-1]
@@ -193,7 +193,7 @@ def test_sections_from_stored_documents(kb: OncologyKnowledge, tmp_path: Path) -
     out = document_sections(tumor, ctdna, "patient-1", kb)
     assert out[0] == tumor_section(report)  # a stored profile renders like a fresh one
     assert out[1].subject == "patient-1"
-    assert out[1].title == "ctDNA monitoring: molecular-progression-resistance"
+    assert out[1].title == "ctDNA monitoring: molecular progression resistance"
     outside = tmp_path / "hla.tsv"
     outside.write_text("CYP2D6\t*4/*4\n")
     germline = germline_pgx(None, outside)

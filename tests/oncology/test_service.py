@@ -73,7 +73,7 @@ def test_documents_sections_and_the_resistance_card(svc: Svc, tmp_path: Path) ->
     sections = svc.get(f"/api/v1/patients/{svc.pat_a}/sections", svc.user_a).json()
     titles = [s["title"] for s in sections]
     assert "Tumour profile: Lung Adenocarcinoma (LUAD)" in titles
-    assert "ctDNA monitoring: molecular-progression-resistance" in titles
+    assert "ctDNA monitoring: molecular progression resistance" in titles
     tumour = next(s for s in sections if s["title"].startswith("Tumour profile"))
     therapy = next(t for t in tumour["tables"] if t["title"] == "Therapy options")
     assert ["erlotinib", "sensitive"] in [row[:2] for row in therapy["rows"]]

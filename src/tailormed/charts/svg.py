@@ -95,6 +95,29 @@ def _nice_max(v: float) -> float:
     return 10 * step
 
 
+def y_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
+    """Round tick values between ``lo`` and ``hi`` (steps of 1, 2, 2.5 or 5 × 10^n).
+
+    >>> y_ticks(0, 27)
+    [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
+    >>> y_ticks(0, 0.2)
+    [0.0, 0.05, 0.1, 0.15, 0.2]
+    >>> y_ticks(3, 3)
+    [3.0]
+    """
+    span = hi - lo
+    if span <= 0:
+        return [float(lo)]
+    step = _nice_max(span / most)
+    first = math.ceil(lo / step - 1e-9)
+    out: list[float] = []
+    k = first
+    while k * step <= hi + step * 1e-9:
+        out.append(round(k * step, 10))
+        k += 1
+    return out
+
+
 def _plain_line(f: _Frame, ln: Line, colour: str) -> list[str]:
     out: list[str] = []
     run: list[str] = []
@@ -178,8 +201,7 @@ def time_chart(
         'stroke="#333"/>',
         f'<line x1="{f.left}" y1="{f.top}" x2="{f.left}" y2="{plot_bottom}" stroke="#333"/>',
     ]
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
+    for v in y_ticks(lo, hi):
         yy = f.y(v)
         out.append(
             f'<line x1="{f.left}" y1="{yy:.1f}" x2="{f.width - f.right}" y2="{yy:.1f}" '

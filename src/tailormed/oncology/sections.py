@@ -297,7 +297,7 @@ def ctdna_section(patient: PatientCtdna, knowledge_version: str) -> Section:
         )
     return Section(
         domain="oncology",
-        title=f"ctDNA monitoring: {patient.status}",
+        title=f"ctDNA monitoring: {patient.status.replace('-', ' ')}",
         subject=patient.patient,
         findings=tuple(ctdna_findings([patient], knowledge_version)),
         tables=tables,

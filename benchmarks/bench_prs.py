@@ -213,8 +213,11 @@ def _index(bcf: Path) -> None:
         bcftools.index(str(bcf))
 
 
-def run_cohort_cli(bcf: Path, score: Path, out: Path, workers: int, block: int) -> dict[str, Any]:
-    """``tailormed cohort BCF --pgs SCORE`` on a fresh local cluster of ``workers`` processes."""
+def run_cohort_cli(
+    bcf: Path, score: Path | None, out: Path, workers: int, block: int
+) -> dict[str, Any]:
+    """``tailormed cohort BCF [--pgs SCORE]`` on a fresh local cluster of ``workers`` processes
+    (without a score: the pharmacogenomic calls alone, which every cohort run makes)."""
     from distributed import Client, LocalCluster
 
     os.environ.update(SINGLE_THREAD)  # inherited by the worker processes
@@ -231,8 +234,9 @@ def run_cohort_cli(bcf: Path, score: Path, out: Path, workers: int, block: int) 
         before = client.run(_worker_usage)
         load = os.getloadavg()[0]
         cpu0 = time.process_time()  # the scheduler runs in this process
+        pgs = ["--pgs", str(score)] if score is not None else []
         wall, driver = _child(
-            ["cohort", str(bcf), "--pgs", str(score), "--out", str(out),
+            ["cohort", str(bcf), *pgs, "--out", str(out),
              "--scheduler", str(cluster.scheduler_address), "--block-size", str(block)]
         )  # fmt: skip
         scheduler = time.process_time() - cpu0
@@ -306,6 +310,14 @@ def cohort_scaling(data: dict[str, Path], work: Path, n_variants: int, blocks: i
     print(f"  speed-up 2 vs 1 workers: {one['wall'] / two['wall']:.2f}x wall; CPU 2 / 1 "
           f"workers {two['cpu'] / one['cpu']:.2f}x (1.00 = no extra work per worker)")  # fmt: skip
     print(f"  engine overhead: 1-worker CPU / tailormed prs CPU = {one['cpu'] / prs_cpu:.2f}x")
+    calls = run_cohort_cli(bcf, None, work / "cohort-calls", 1, block)
+    share = one["cpu"] - calls["cpu"]
+    print(f"  of which: the same run without --pgs (PGx calls only, 1 worker) "
+          f"{calls['wall']:.1f} s "
+          f"wall, worker CPU {calls['cpu']:.1f} s, peak RSS {calls['rss_mb'][0]:.0f} MB, load "
+          f"average {calls['load'][0]:.1f} -> {calls['load'][1]:.1f}; scoring share "
+          f"{share:.1f} s = {share / prs_cpu:.2f}x tailormed prs (each block reads the whole "
+          f"file)")  # fmt: skip
 
 
 def main() -> None:

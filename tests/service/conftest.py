@@ -33,7 +33,7 @@ from tailormed.record import Keyring, bootstrap_admin, open_database, session_fa
 from tailormed.service.app import create_app
 from tailormed.service.settings import Settings
 from tests.record.conftest import database_url as record_database_url
-from tests.record.conftest import drop_schemas
+from tests.record.conftest import drop_schemas, migrate_from_template
 
 MAX_UPLOAD = 4 * 1024 * 1024  # small, so the 413 tests stay quick
 EXAMPLE_VCF = example_path("example-patient.vcf")  # CYP2C19 *2/*2
@@ -50,6 +50,12 @@ def database_url(backend: str, folder: Path) -> Iterator[str]:
     """An empty database of ``backend``, removed afterwards."""
     with record_database_url(backend, folder, name="svc") as url:
         yield url
+
+
+def migrated(url: str) -> str:
+    """``url`` after :func:`migrate_from_template` (a fast migrated copy)."""
+    migrate_from_template(url)
+    return url
 
 
 def auth(token: str) -> dict[str, str]:
@@ -180,6 +186,7 @@ def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def svc(db_url: str, keyring: Keyring) -> Iterator[Svc]:
+    migrate_from_template(db_url)
     with running_service(db_url, keyring) as s:
         yield s
 
@@ -191,6 +198,6 @@ def shared_svc(
     folder = tmp_path_factory.mktemp("svc")
     with (
         database_url(str(request.param), folder) as url,
-        running_service(url, Keyring([secrets.token_bytes(32)])) as s,
+        running_service(migrated(url), Keyring([secrets.token_bytes(32)])) as s,
     ):
         yield s

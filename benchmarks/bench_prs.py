@@ -12,7 +12,8 @@ variants x samples per CPU-second, the ratio to plink2, and peak memory. Memory 
 flat: the script also scores a quarter of the variants and compares peak RSS.
 
 Then the cohort engine on the BCF (``--dask`` runs this part alone): ``tailormed cohort
-BCF --pgs FILE --block-size B`` (B gives ``--blocks`` sample blocks) in a child process,
+BCF --pgs FILE --block-size B`` (B gives ``--blocks`` sample blocks for the PGx calls; the
+scores are partitioned by variant regions of 5,000 scoring-file variants) in a child process,
 attached with ``--scheduler`` to a local Dask cluster of 1 and then 2 single-threaded
 worker processes that this script starts, so it can read each worker's CPU time and peak
 RSS. It prints wall and summed worker CPU per run, genotypes/s, the speed-up of 2 workers
@@ -316,8 +317,8 @@ def cohort_scaling(data: dict[str, Path], work: Path, n_variants: int, blocks: i
           f"{calls['wall']:.1f} s "
           f"wall, worker CPU {calls['cpu']:.1f} s, peak RSS {calls['rss_mb'][0]:.0f} MB, load "
           f"average {calls['load'][0]:.1f} -> {calls['load'][1]:.1f}; scoring share "
-          f"{share:.1f} s = {share / prs_cpu:.2f}x tailormed prs (each block reads the whole "
-          f"file)")  # fmt: skip
+          f"{share:.1f} s = {share / prs_cpu:.2f}x tailormed prs (variant regions of "
+          f"5,000, each read once for every sample)")  # fmt: skip
 
 
 def main() -> None:

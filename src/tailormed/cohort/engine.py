@@ -303,6 +303,7 @@ def _fingerprint(
     kb: Any,
     genes: Sequence[str],
     samples: Sequence[str],
+    regions: Sequence[tuple[int, int]] = (),
 ) -> dict[str, Any]:
     call = options.call
     extra = [p for p in (call.covered_regions, options.outside, *options.pgs) if p is not None]
@@ -325,6 +326,9 @@ def _fingerprint(
             "block_size": options.block_size,
             "pgs": [str(p) for p in options.pgs],
             "pgs_region_variants": options.pgs_region_variants,
+            # the plan itself (it also depends on whether the input is indexed): a part of
+            # another plan must never be reused
+            "pgs_regions_sha256": hashlib.sha256(json.dumps(list(regions)).encode()).hexdigest(),
         },
         "samples_sha256": hashlib.sha256("\n".join(samples).encode()).hexdigest(),
         "samples": len(samples),
@@ -442,7 +446,7 @@ def run_cohort(
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     parts = out / "parts"
-    fingerprint = _fingerprint(options, source, kb, genes, samples)
+    fingerprint = _fingerprint(options, source, kb, genes, samples, regions)
     _prepare_parts(parts, fingerprint, say)
     documents = out / "samples" if options.per_sample_json else None
     if documents is not None:

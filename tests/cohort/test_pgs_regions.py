@@ -3,7 +3,9 @@ and a position (a split multiallelic site, a palindromic variant) is never in tw
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pysam
@@ -95,3 +97,36 @@ def test_a_variant_decided_twice_is_refused(indexed: tuple[Path, Path]) -> None:
     p = score_partial([gz], files)
     with pytest.raises(ValueError, match="decided in two regions"):
         p.add(p)  # adding one region twice would double count its variants
+
+
+def test_cohort_restart_reuses_region_parts(
+    indexed: tuple[Path, Path], tmp_path: Path, client: Any
+) -> None:
+    import pyarrow.parquet as pq
+
+    from tailormed.calling import CallOptions
+    from tailormed.cohort import CohortOptions, run_cohort
+
+    gz, score = indexed
+    options = CohortOptions(
+        inputs=(gz,),
+        out=tmp_path / "cohort",
+        call=CallOptions(genes=("CYP2C19",)),
+        pgs=(score,),
+        pgs_region_variants=3,
+    )
+    first = run_cohort(options, client=client)
+    parts = sorted((tmp_path / "cohort" / "parts").glob("pgs-r*.npz"))
+    assert len(parts) == 4  # 12 variants at 10 positions, 3 a region, 1:500 kept whole
+    rows = pq.read_table(tmp_path / "cohort" / "scores.parquet").to_pylist()
+    assert [r["sum"] for r in rows] == pytest.approx(fx.EXPECTED_SUMS)
+    parts[1].unlink()  # an interrupted run: one region missing
+    again = run_cohort(options, client=client)
+    assert again.reused == first.partitions - 1
+    assert pq.read_table(tmp_path / "cohort" / "scores.parquet").to_pylist() == rows
+    # another region size is another plan: no part of the old one is reused
+    other = run_cohort(replace(options, pgs_region_variants=100), client=client)
+    assert other.reused == 0
+    assert len(list((tmp_path / "cohort" / "parts").glob("pgs-r*.npz"))) == 1
+    got = pq.read_table(tmp_path / "cohort" / "scores.parquet").to_pylist()
+    assert [r["sum"] for r in got] == pytest.approx([r["sum"] for r in rows], rel=1e-12)

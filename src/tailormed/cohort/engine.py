@@ -15,12 +15,13 @@ position — a multiallelic site split over several records, or a palindromic va
 always matched in one region. A region partition reads its region of the indexed
 VCF/BCF (cyvcf2 region queries) for every sample at once, as ``tailormed prs`` does, and
 writes its partial sums, allele counts, missing calls and per-variant match outcomes
-(``parts/pgs-r00000.npz``). The driver adds the partials — sums and counts are additive,
-each variant is decided in exactly one region — applies the match-rate threshold to the
-total and writes ``scores.parquet``. A task's memory is its genotype block (bounded by
-the PRS block builder) plus ``samples x scores`` sums, whatever the region size; the
-region size sets the grain of the parallel work and of a restart. An input without an
-index (.tbi/.csi) is scored as one region, since each region would stream the whole file.
+(``parts/pgs-r00000.npz``). The driver adds the partials — sums and counts are additive
+(sums up to floating-point order), each variant is decided in exactly one region —
+applies the match-rate threshold to the total and writes ``scores.parquet``. A task's
+memory is its genotype block (bounded by the PRS block builder) plus ``samples x scores``
+sums, whatever the region size; the region size sets the grain of the parallel work and
+of a restart. An input without an index (.tbi/.csi) is scored as one region, since each
+region would stream the whole file.
 
 Restart: each part is written under a temporary name and renamed, so a part that exists
 is complete. ``parts/manifest.json`` records the fingerprint of the run (input files,

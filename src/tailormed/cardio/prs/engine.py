@@ -243,9 +243,10 @@ class PartialScores:
     match outcome of every variant (variants outside the region keep ``missing`` /
     ``unmapped``), and per sample the weighted sums, alleles observed and missing calls.
 
-    Partials of disjoint regions add up exactly to the whole run (:meth:`add`): sums and
-    counts are additive, and each variant's outcome comes from the one region holding its
-    position. :func:`finish_scores` then applies the match-rate threshold to the total."""
+    Partials of disjoint regions add up to the whole run (:meth:`add`): counts and match
+    outcomes exactly, sums up to floating-point summation order (~1e-15 relative); each
+    variant's outcome comes from the one region holding its position.
+    :func:`finish_scores` then applies the match-rate threshold to the total."""
 
     samples: tuple[str, ...]
     status: tuple[npt.NDArray[np.int8], ...]

@@ -1,4 +1,4 @@
-"""--pgs: polygenic scores through the cohort's sample blocks equal `tailormed prs`."""
+"""--pgs: polygenic scores through the cohort's variant-region partitions equal `tailormed prs`."""
 
 from __future__ import annotations
 
@@ -16,9 +16,15 @@ from tailormed.cohort import CohortOptions, run_cohort
 
 
 def test_scores_parquet_equals_tailormed_prs(tmp_path: Path, client: Any, shared: Path) -> None:
-    genotypes = shared / "cardio" / "genotypes" / "tiny1000G.vcf.gz"
-    score = shared / "cardio" / "pgs" / "PGS001229_hmPOS_GRCh38_tiny1000G_subset.txt"
+    import shutil
+
     import cyvcf2
+    import pysam
+
+    genotypes = tmp_path / "tiny1000G.vcf.gz"  # an indexed copy: read by variant regions
+    shutil.copy(shared / "cardio" / "genotypes" / "tiny1000G.vcf.gz", genotypes)
+    pysam.tabix_index(str(genotypes), preset="vcf", force=True)
+    score = shared / "cardio" / "pgs" / "PGS001229_hmPOS_GRCh38_tiny1000G_subset.txt"
 
     samples = tuple(cyvcf2.VCF(str(genotypes)).samples[:120])
     run_cohort(
@@ -28,9 +34,11 @@ def test_scores_parquet_equals_tailormed_prs(tmp_path: Path, client: Any, shared
             call=CallOptions(genes=("CYP2C19",), samples=samples),
             pgs=(score,),
             block_size=50,  # three sample blocks
+            pgs_region_variants=300,  # four variant regions (984 variants)
         ),
         client=client,
     )
+    assert len(list((tmp_path / "cohort" / "parts").glob("pgs-r*.npz"))) == 4
     done = CliRunner().invoke(
         app,
         [

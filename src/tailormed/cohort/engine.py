@@ -8,6 +8,21 @@ partition then interprets the block (all its genes) and writes its Parquet parts
 (``parts/b00000.calls.parquet``, ``.drugs.parquet``, ``.haplotypes.parquet``). No task
 holds more than one block; the driver holds only the plan.
 
+Polygenic scores (``--pgs``) are partitioned by *variant regions* instead: the scoring
+files' mapped positions, sorted, are cut into regions of about ``pgs_region_variants``
+variants (default 5,000), only ever between two distinct positions, so the records of one
+position — a multiallelic site split over several records, or a palindromic variant — are
+always matched in one region. A region partition reads its region of the indexed
+VCF/BCF (cyvcf2 region queries) for every sample at once, as ``tailormed prs`` does, and
+writes its partial sums, allele counts, missing calls and per-variant match outcomes
+(``parts/pgs-r00000.npz``). The driver adds the partials — sums and counts are additive
+(sums up to floating-point order), each variant is decided in exactly one region —
+applies the match-rate threshold to the total and writes ``scores.parquet``. A task's
+memory is its genotype block (bounded by the PRS block builder) plus ``samples x scores``
+sums, whatever the region size; the region size sets the grain of the parallel work and
+of a restart. An input without an index (.tbi/.csi) is scored as one region, since each
+region would stream the whole file.
+
 Restart: each part is written under a temporary name and renamed, so a part that exists
 is complete. ``parts/manifest.json`` records the fingerprint of the run (input files,
 knowledge-base version, options, block size and sample list); a rerun with the same
@@ -37,6 +52,7 @@ from tailormed.errors import InputError
 
 MANIFEST_SCHEMA = "tailormed.cohort-manifest/1"
 DEFAULT_BLOCK = 10_000
+DEFAULT_PGS_REGION = 5_000  # scoring-file variants per PGS region partition
 
 Progress = Callable[[str, int, int], None]
 
@@ -57,6 +73,7 @@ class CohortOptions:
     per_sample_json: bool = False
     block_size: int = DEFAULT_BLOCK
     pgs: tuple[Path, ...] = ()  # PGS Catalog scoring files: scores.parquet
+    pgs_region_variants: int = DEFAULT_PGS_REGION
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +132,6 @@ def block_part_paths(parts: Path, block: int) -> dict[str, Path]:
         "calls": parts / f"{base}.calls.parquet",
         "drugs": parts / f"{base}.drugs.parquet",
         "haplotypes": parts / f"{base}.haplotypes.parquet",
-        "scores": parts / f"{base}.scores.parquet",
         "done": parts / f"{base}.done",
     }
 
@@ -163,8 +179,6 @@ def run_block_part(spec: Spec, block: int, samples: tuple[str, ...], *call_parts
     write_table(rows.calls, paths["calls"])
     write_table(rows.drugs, paths["drugs"])
     write_table(rows.haplotypes, paths["haplotypes"])
-    if spec.pgs:
-        write_table(score_block_table(spec, samples), paths["scores"])
     if spec.documents is not None:
         from tailormed.calling.output import safe_name
 
@@ -175,17 +189,105 @@ def run_block_part(spec: Spec, block: int, samples: tuple[str, ...], *call_parts
     return str(paths["done"])
 
 
-def score_block_table(spec: Spec, samples: tuple[str, ...]) -> Any:
-    """Polygenic scores of one sample block (the PRS domain's own engine on the block)."""
-    from tailormed.cardio.prs import PrsOptions, read_scoring_file, score_files
-    from tailormed.cohort.tables import SCORES_SCHEMA, score_values
+_PGS: dict[str, Any] = {}
 
-    files = [read_scoring_file(p) for p in spec.pgs]
-    result = score_files(list(spec.source.paths), files, PrsOptions(samples=samples))
-    rows = [score_values(s) for s in result.scores]
-    names = SCORES_SCHEMA.names
+
+def _scoring_files(paths: Sequence[Path]) -> Any:
+    """The scoring files, parsed once per worker process (re-read when one changes)."""
+    from tailormed.cardio.prs import read_scoring_file
+
+    key = "|".join(f"{p}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in paths)
+    if key not in _PGS:
+        _PGS.clear()
+        _PGS[key] = [read_scoring_file(p) for p in paths]
+    return _PGS[key]
+
+
+def pgs_part_path(parts: Path, region: int) -> Path:
+    return parts / f"pgs-r{region:05d}.npz"
+
+
+def pgs_regions(files: Sequence[Any], target: int) -> list[tuple[int, int]]:
+    """Regions (inclusive spans of :func:`~tailormed.cardio.prs.variant_keys`) of about
+    ``target`` scoring-file variants each, cut only between distinct positions; always at
+    least one (an empty one when nothing is mapped)."""
+    import numpy as np
+
+    from tailormed.cardio.prs import variant_keys
+
+    if target < 1:
+        raise InputError("the PGS region size must be at least 1 variant")
+    keys = np.concatenate([variant_keys(f)[f.chrom > 0] for f in files])
+    if not len(keys):
+        return [(0, 0)]
+    positions, counts = np.unique(keys, return_counts=True)
+    before = np.cumsum(counts) - counts  # variants at earlier positions
+    chunk = before // target  # a position's region: where its first variant falls
+    firsts = np.flatnonzero(np.r_[True, chunk[1:] != chunk[:-1]])
+    lasts = np.r_[firsts[1:] - 1, len(positions) - 1]
+    return [(int(positions[a]), int(positions[b])) for a, b in zip(firsts, lasts, strict=True)]
+
+
+def run_pgs_part(spec: Spec, region: int, span: tuple[int, int], samples: tuple[str, ...]) -> str:
+    """Task: one variant region for every sample → its partial scores (``.npz``)."""
+    import io
+
+    import numpy as np
+
+    from tailormed.cardio.prs import PrsOptions, score_partial
+
+    path = pgs_part_path(spec.parts, region)
+    if path.exists():
+        return str(path)
+    files = _scoring_files(spec.pgs)
+    p = score_partial(list(spec.source.paths), files, PrsOptions(samples=samples), span)
+    arrays: dict[str, np.ndarray[Any, Any]] = {
+        "sums": p.totals.sums,
+        "allele_counts": p.totals.allele_counts,
+        "missing": p.totals.missing,
+    }
+    for s in range(len(files)):
+        arrays[f"status{s}"] = p.status[s]
+        arrays[f"multiallelic{s}"] = p.multiallelic[s]
+        arrays[f"palindromic{s}"] = p.palindromic[s]
+    buf = io.BytesIO()
+    np.savez_compressed(buf, allow_pickle=False, **arrays)
+    write_atomic(path, buf.getvalue(), mode=0o600)
+    return str(path)
+
+
+def read_pgs_part(path: Path, samples: tuple[str, ...], n_files: int) -> Any:
+    """A region part back as :class:`~tailormed.cardio.prs.PartialScores`."""
+    import numpy as np
+
+    from tailormed.cardio.prs import BlockScores, PartialScores
+
+    with np.load(path) as z:
+        return PartialScores(
+            samples,
+            tuple(z[f"status{s}"] for s in range(n_files)),
+            tuple(z[f"multiallelic{s}"] for s in range(n_files)),
+            tuple(z[f"palindromic{s}"] for s in range(n_files)),
+            BlockScores(z["sums"], z["allele_counts"], z["missing"]),
+        )
+
+
+def scores_table(
+    spec_pgs: Sequence[Path], parts: Path, n_regions: int, samples: tuple[str, ...]
+) -> Any:
+    """``scores.parquet``'s rows from the summed region parts (as ``tailormed prs``)."""
     import pyarrow as pa
 
+    from tailormed.cardio.prs import finish_scores
+    from tailormed.cohort.tables import SCORES_SCHEMA, score_values
+
+    files = _scoring_files(spec_pgs)
+    total = read_pgs_part(pgs_part_path(parts, 0), samples, len(files))
+    for r in range(1, n_regions):
+        total = total.add(read_pgs_part(pgs_part_path(parts, r), samples, len(files)))
+    result = finish_scores(files, total)
+    rows = [score_values(s) for s in result.scores]
+    names = SCORES_SCHEMA.names
     return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}, schema=SCORES_SCHEMA)
 
 
@@ -202,6 +304,7 @@ def _fingerprint(
     kb: Any,
     genes: Sequence[str],
     samples: Sequence[str],
+    regions: Sequence[tuple[int, int]] = (),
 ) -> dict[str, Any]:
     call = options.call
     extra = [p for p in (call.covered_regions, options.outside, *options.pgs) if p is not None]
@@ -223,6 +326,10 @@ def _fingerprint(
             "per_sample_json": options.per_sample_json,
             "block_size": options.block_size,
             "pgs": [str(p) for p in options.pgs],
+            "pgs_region_variants": options.pgs_region_variants,
+            # the plan itself (it also depends on whether the input is indexed): a part of
+            # another plan must never be reused
+            "pgs_regions_sha256": hashlib.sha256(json.dumps(list(regions)).encode()).hexdigest(),
         },
         "samples_sha256": hashlib.sha256("\n".join(samples).encode()).hexdigest(),
         "samples": len(samples),
@@ -322,12 +429,25 @@ def run_cohort(
             )
         from tailormed.cardio.prs import read_scoring_file
 
-        for p in options.pgs:
-            read_scoring_file(p)  # refuse a bad or non-GRCh38 file before any work
+        # refuse a bad or non-GRCh38 file before any work; plan the variant regions
+        from tailormed.vcf.reader import has_index
+
+        scoring = [read_scoring_file(p) for p in options.pgs]
+        if all(has_index(p) for p in source.paths):
+            regions = pgs_regions(scoring, options.pgs_region_variants)
+        else:
+            # without an index every region would stream the whole file: one pass instead
+            regions = pgs_regions(scoring, sum(len(f) for f in scoring) + 1)
+            say(
+                "the VCF/BCF has no index (.tbi/.csi): polygenic scores are read in one "
+                "partition; index it (bcftools index) to spread them over the workers"
+            )
+    else:
+        regions = []
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     parts = out / "parts"
-    fingerprint = _fingerprint(options, source, kb, genes, samples)
+    fingerprint = _fingerprint(options, source, kb, genes, samples, regions)
     _prepare_parts(parts, fingerprint, say)
     documents = out / "samples" if options.per_sample_json else None
     if documents is not None:
@@ -353,7 +473,7 @@ def run_cohort(
         },
     )
     blocks = _blocks(samples, options.block_size)
-    total = len(blocks) * (len(genes) + 1)
+    total = len(blocks) * (len(genes) + 1) + len(regions)
     pending_calls = [
         (b, g)
         for b in range(len(blocks))
@@ -363,9 +483,12 @@ def run_cohort(
     pending_blocks = [
         b for b in range(len(blocks)) if not block_part_paths(parts, b)["done"].exists()
     ]
-    reused = total - len(pending_calls) - len(pending_blocks)
+    pending_regions = [
+        (r, span) for r, span in enumerate(regions) if not pgs_part_path(parts, r).exists()
+    ]
+    reused = total - len(pending_calls) - len(pending_blocks) - len(pending_regions)
     dashboard = None
-    if pending_blocks or pending_calls:
+    if pending_blocks or pending_calls or pending_regions:
         dashboard = _compute(
             spec,
             blocks,
@@ -377,9 +500,12 @@ def run_cohort(
             total,
             on_dashboard,
             client,
+            pending_regions,
+            samples,
         )
     step("merging the parts", total, total)
-    files = _merge(parts, len(blocks), out, kb.version, fingerprint, bool(options.pgs))
+    scores = scores_table(spec.pgs, parts, len(regions), samples) if regions else None
+    files = _merge(parts, len(blocks), out, kb.version, fingerprint, scores)
     summary = write_summary(
         out,
         files,
@@ -417,6 +543,8 @@ def _compute(
     total: int,
     on_dashboard: Callable[[str], None],
     given: Any = None,
+    pending_regions: Sequence[tuple[int, tuple[int, int]]] = (),
+    samples: tuple[str, ...] = (),
 ) -> str | None:
     from distributed import as_completed
 
@@ -437,7 +565,12 @@ def _compute(
                     run_block_part, spec, b, blocks[b], *deps, key=f"block-b{b:05d}", pure=False
                 )
             )
-        everything = list(futures.values()) + finals
+        # the PGS regions first: long tasks that read every sample, so no worker idles at the end
+        regional = [
+            client.submit(run_pgs_part, spec, r, span, samples, key=f"pgs-r{r:05d}", pure=False)
+            for r, span in pending_regions
+        ]
+        everything = regional + list(futures.values()) + finals
         step("running partitions", done, total)
         for finished in as_completed(everything):
             finished.result()  # raises the task's error here, with its message
@@ -457,9 +590,10 @@ def _merge(
     out: Path,
     kb_version: str,
     fingerprint: dict[str, Any],
-    scores: bool = False,
+    scores: Any = None,
 ) -> dict[str, Path]:
-    """Concatenate the block parts, in block order, into the final tables."""
+    """Concatenate the block parts, in block order, into the final tables (and write
+    ``scores``, the table summed from the PGS region parts, when given)."""
     import pyarrow.parquet as pq
 
     from tailormed.atomic import replacing
@@ -475,10 +609,13 @@ def _merge(
             }
         ).encode()
     }
-    files = {}
+    files: dict[str, Path] = {}
     tables = [("calls", CALLS_SCHEMA), ("drugs", DRUGS_SCHEMA)]
-    if scores:
-        tables.append(("scores", SCORES_SCHEMA))
+    if scores is not None:
+        target = out / "scores.parquet"
+        with replacing(target, mode=0o600) as tmp:
+            pq.write_table(scores.cast(SCORES_SCHEMA.with_metadata(meta)), tmp, compression="zstd")
+        files["scores"] = target
     else:
         (out / "scores.parquet").unlink(missing_ok=True)  # never one of an earlier run
     for name, kind in tables:

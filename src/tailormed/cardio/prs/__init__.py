@@ -4,17 +4,22 @@
 GRCh38 only); :mod:`.match` matches alleles the way pgsc_calc does; :mod:`.genotypes` reads
 only the scored positions with cyvcf2 and builds dosage blocks; :mod:`.score` is the pure
 block arithmetic the cohort engine reuses; :mod:`.reference` gives ancestry-aware
-percentiles; :mod:`.engine` runs it all; :mod:`.output` writes ``scores.tsv`` and
+percentiles; :mod:`.engine` runs it all (or one region: :func:`score_partial`, whose
+partials the cohort engine sums and finishes); :mod:`.output` writes ``scores.tsv`` and
 ``match_report.tsv``.
 """
 
 from tailormed.cardio.prs.engine import (
     MatchReport,
+    PartialScores,
     PrsOptions,
     PrsResult,
     Reference,
     SampleScore,
+    finish_scores,
     score_files,
+    score_partial,
+    variant_keys,
 )
 from tailormed.cardio.prs.reference import Populations, read_populations
 from tailormed.cardio.prs.score import BlockScores, score_block
@@ -23,6 +28,7 @@ from tailormed.cardio.prs.scorefile import ScoreVariant, ScoringFile, read_scori
 __all__ = [
     "BlockScores",
     "MatchReport",
+    "PartialScores",
     "Populations",
     "PrsOptions",
     "PrsResult",
@@ -30,8 +36,11 @@ __all__ = [
     "SampleScore",
     "ScoreVariant",
     "ScoringFile",
+    "finish_scores",
     "read_populations",
     "read_scoring_file",
     "score_block",
     "score_files",
+    "score_partial",
+    "variant_keys",
 ]

@@ -124,16 +124,29 @@ class PrsResult:
         return all(r.status == "refused" for r in self.reports)
 
 
+def variant_keys(f: ScoringFile) -> npt.NDArray[np.int64]:
+    """One sortable key per variant: ``chromosome code << 32 | position`` (0 unmapped).
+
+    A span of keys (``lo``..``hi``, inclusive) is a genomic region; regions cut between
+    distinct keys never separate the records of one position."""
+    return (f.chrom.astype(np.int64) << 32) | f.pos.astype(np.int64)
+
+
 class _Index:
     """Where each scored variant is, as sorted arrays: per chromosome the positions, and for
-    each position the (score, variant) entries (no per-variant Python objects)."""
+    each position the (score, variant) entries (no per-variant Python objects).
 
-    def __init__(self, files: Sequence[ScoringFile]) -> None:
+    ``span`` (inclusive :func:`variant_keys`) keeps only the variants of one region."""
+
+    def __init__(self, files: Sequence[ScoringFile], span: tuple[int, int] | None = None) -> None:
         chrom = np.concatenate([f.chrom for f in files])
         pos = np.concatenate([f.pos for f in files])
         score = np.concatenate([np.full(len(f), s, dtype=np.int32) for s, f in enumerate(files)])
         variant = np.concatenate([np.arange(len(f), dtype=np.int64) for f in files])
         mapped = chrom > 0
+        if span is not None:
+            key = np.concatenate([variant_keys(f) for f in files])
+            mapped &= (key >= span[0]) & (key <= span[1])
         chrom, pos, score, variant = chrom[mapped], pos[mapped], score[mapped], variant[mapped]
         order = np.lexsort((pos, chrom))
         self.score, self.variant = score[order], variant[order]
@@ -224,14 +237,50 @@ def _run_pass(
     return _Pass(status, multi, pal, builder.total if builder else None)
 
 
-def score_files(
-    inputs: Sequence[Path],
-    files: Sequence[ScoringFile],
-    opts: PrsOptions | None = None,
-    reference: Reference | None = None,
-) -> PrsResult:
-    """Score every sample of ``inputs`` with every scoring file (see the module text)."""
-    opts = opts or PrsOptions()
+@dataclass(frozen=True, slots=True)
+class PartialScores:
+    """One region's share of a scoring run (no reference panel): per scoring file the
+    match outcome of every variant (variants outside the region keep ``missing`` /
+    ``unmapped``), and per sample the weighted sums, alleles observed and missing calls.
+
+    Partials of disjoint regions add up to the whole run (:meth:`add`): counts and match
+    outcomes exactly, sums up to floating-point summation order (~1e-15 relative); each
+    variant's outcome comes from the one region holding its position.
+    :func:`finish_scores` then applies the match-rate threshold to the total."""
+
+    samples: tuple[str, ...]
+    status: tuple[npt.NDArray[np.int8], ...]
+    multiallelic: tuple[npt.NDArray[np.bool_], ...]
+    palindromic: tuple[npt.NDArray[np.bool_], ...]
+    totals: BlockScores
+
+    def add(self, other: PartialScores) -> PartialScores:
+        if other.samples != self.samples or len(other.status) != len(self.status):
+            raise ValueError("partials of different samples or scoring files")
+        status = []
+        for mine, theirs in zip(self.status, other.status, strict=True):
+            if mine.shape != theirs.shape:
+                raise ValueError("partials of different scoring files")
+            overlap = _decided(mine) & _decided(theirs)
+            if overlap.any():
+                raise ValueError(f"{int(overlap.sum())} variants decided in two regions")
+            status.append(np.where(_decided(theirs), theirs, mine))
+        return PartialScores(
+            self.samples,
+            tuple(status),
+            tuple(a | b for a, b in zip(self.multiallelic, other.multiallelic, strict=True)),
+            tuple(a | b for a, b in zip(self.palindromic, other.palindromic, strict=True)),
+            self.totals.add(other.totals),
+        )
+
+
+def _decided(status: npt.NDArray[np.int8]) -> npt.NDArray[np.bool_]:
+    """Variants a region looked at and decided (anything but the defaults)."""
+    decided: npt.NDArray[np.bool_] = (status != MISSING) & (status != UNMAPPED)
+    return decided
+
+
+def _checked(files: Sequence[ScoringFile], opts: PrsOptions) -> None:
     if not files:
         raise InputError("no scoring files given")
     if not 0 <= opts.min_match_rate <= 1:
@@ -240,14 +289,60 @@ def score_files(
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise InputError(f"scoring files share a pgs_id: {', '.join(dupes)}")
+
+
+def _target(inputs: Sequence[Path], opts: PrsOptions) -> GenotypeFiles:
     target = GenotypeFiles(inputs, opts.samples)
     if opts.mean_impute and len(target.samples) < MIN_IMPUTE_SAMPLES:
         raise InputError(
             f"mean imputation needs allele frequencies from at least {MIN_IMPUTE_SAMPLES} "
             f"samples; the input has {len(target.samples)}"
         )
+    return target
+
+
+def score_partial(
+    inputs: Sequence[Path],
+    files: Sequence[ScoringFile],
+    opts: PrsOptions | None = None,
+    span: tuple[int, int] | None = None,
+) -> PartialScores:
+    """Score every sample over the variants whose :func:`variant_keys` fall in ``span``
+    (inclusive; ``None``: all), reading only that region of the (indexed) genotypes."""
+    opts = opts or PrsOptions()
+    _checked(files, opts)
+    target = _target(inputs, opts)  # mean imputation is per variant: regions are exact
+    p = _run_pass(target, files, _Index(files, span), opts)
+    assert p.totals is not None
+    return PartialScores(
+        target.samples, tuple(p.status), tuple(p.multiallelic), tuple(p.palindromic), p.totals
+    )
+
+
+def finish_scores(
+    files: Sequence[ScoringFile], partial: PartialScores, opts: PrsOptions | None = None
+) -> PrsResult:
+    """The result of a whole run from its summed partials: match reports (the refusal
+    threshold applied to the total match rate) and the per-sample rows of each score."""
+    opts = opts or PrsOptions()
+    _checked(files, opts)
+    p = _Pass(
+        list(partial.status), list(partial.multiallelic), list(partial.palindromic), partial.totals
+    )
+    return _result(files, p, partial.samples, opts, None, None, None, None)
+
+
+def score_files(
+    inputs: Sequence[Path],
+    files: Sequence[ScoringFile],
+    opts: PrsOptions | None = None,
+    reference: Reference | None = None,
+) -> PrsResult:
+    """Score every sample of ``inputs`` with every scoring file (see the module text)."""
+    opts = opts or PrsOptions()
+    _checked(files, opts)
+    target = _target(inputs, opts)
     index = _Index(files)
-    warnings: list[str] = []
     ref_files: GenotypeFiles | None = None
     in_ref: list[npt.NDArray[np.bool_]] | None = None
     if reference is not None:
@@ -257,13 +352,28 @@ def score_files(
     main = _run_pass(target, files, index, opts, extra=in_ref)
     assert main.totals is not None
     k = len(files)
-    reports = [_report(f, main, s, opts, target, in_ref) for s, f in enumerate(files)]
     ref_sums: npt.NDArray[np.float64] | None = None
     if ref_files is not None and in_ref is not None:
         shared = [np.isin(main.status[s], (MATCHED, FLIPPED)) & in_ref[s] for s in range(k)]
         ref_pass = _run_pass(ref_files, files, index, opts, include=shared)
         assert ref_pass.totals is not None
         ref_sums = ref_pass.totals.sums
+    return _result(files, main, target.samples, opts, in_ref, ref_sums, ref_files, reference)
+
+
+def _result(
+    files: Sequence[ScoringFile],
+    main: _Pass,
+    samples: tuple[str, ...],
+    opts: PrsOptions,
+    in_ref: Sequence[npt.NDArray[np.bool_]] | None,
+    ref_sums: npt.NDArray[np.float64] | None,
+    ref_files: GenotypeFiles | None,
+    reference: Reference | None,
+) -> PrsResult:
+    assert main.totals is not None
+    warnings: list[str] = []
+    reports = [_report(f, main, s, opts, in_ref) for s, f in enumerate(files)]
     scores: list[SampleScore] = []
     for s, f in enumerate(files):
         report = reports[s]
@@ -271,7 +381,7 @@ def score_files(
             continue
         pct = _Percentiles(s, report, main, ref_sums, ref_files, reference, opts, warnings)
         counts = main.totals.allele_counts[:, s]
-        for i, sample in enumerate(target.samples):
+        for i, sample in enumerate(samples):
             total = float(main.totals.sums[i, s])
             percentile, z, group = pct.of(i, sample)
             scores.append(
@@ -294,7 +404,7 @@ def score_files(
         if r.status == "refused":
             warnings.append(f"{r.pgs_id}: refused — {r.reason}")
     return PrsResult(
-        samples=target.samples,
+        samples=samples,
         scores=tuple(scores),
         reports=tuple(reports),
         warnings=tuple(warnings),
@@ -308,7 +418,6 @@ def _report(
     p: _Pass,
     s: int,
     opts: PrsOptions,
-    target: GenotypeFiles,
     in_ref: Sequence[npt.NDArray[np.bool_]] | None,
 ) -> MatchReport:
     st = p.status[s]

@@ -170,7 +170,8 @@ class GenotypeFiles:
                     path=path,
                 )
         if samples:
-            unknown = [s for s in samples if s not in set(first)]
+            known = set(first)  # built once: a per-sample set was quadratic in the samples
+            unknown = [s for s in samples if s not in known]
             if unknown:
                 raise InputError(
                     f"sample(s) not in the input: {', '.join(unknown[:10])}", path=self.paths[0]

@@ -26,10 +26,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from tailormed.digital.models import NS, FileCount, Kind, Series
-from tailormed.digital.read.common import keys_from_texts, make_series
+from tailormed.digital.read.common import series_of_groups
 from tailormed.errors import InputError
 
 QUANTITY: dict[str, Kind] = {
@@ -118,31 +116,16 @@ def read_apple(
         raise InputError(
             f"XML error: {exc.msg if hasattr(exc, 'msg') else exc}", path=path, line=line
         ) from None
-    out: list[Series] = []
-    for (kind, source, unit), points in sorted(groups.items()):
-        cols = list(zip(*points, strict=True))
-        out.append(
-            make_series(
-                kind,
-                unit,
-                source=f"{source} (Apple Health)",
-                fmt="apple-health",
-                timezone="as recorded (UTC offset of each time)",
-                start=np.array(cols[0], np.int64),
-                end=np.array(cols[1], np.int64),
-                offset=np.array(cols[2], np.int32),
-                value=np.array(cols[3], np.float64),
-                key=keys_from_texts(cols[4]),
-                ranges=ranges,
-                path=where_file,
-                notes=notes,
-            )
-        )
+    out, kept = series_of_groups(
+        groups,
+        fmt="apple-health",
+        source_suffix=" (Apple Health)",
+        ranges=ranges,
+        path=where_file,
+        notes=notes,
+    )
     if unused:
         notes.append(f"{path}: {unused} Apple Health record(s) of other types not used")
-    kept: dict[str, int] = {}
-    for s in out:
-        kept[s.kind] = kept.get(s.kind, 0) + len(s)
     return out, FileCount(where_file, "apple-health", rows, kept, unused)
 
 

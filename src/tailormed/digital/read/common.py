@@ -178,3 +178,45 @@ def make_series(
         stream=stream,
     )
     return series if ok.all() else series.take(ok)
+
+
+# (kind, source, unit) -> [(start ns, end ns, UTC offset s, value, identity text)]
+Point = tuple[int, int, int, float, str]
+Groups = dict[tuple[Kind, str, str], list[Point]]
+
+
+def series_of_groups(
+    groups: Groups,
+    *,
+    fmt: str,
+    source_suffix: str,
+    ranges: dict[str, list[float]],
+    path: str,
+    notes: list[str],
+) -> tuple[list[Series], dict[str, int]]:
+    """One series per (kind, source, unit) group of time-stamped points (times as recorded,
+    each with its UTC offset), and the number of points kept per kind."""
+    out: list[Series] = []
+    for (kind, source, unit), points in sorted(groups.items()):
+        cols = list(zip(*points, strict=True))
+        out.append(
+            make_series(
+                kind,
+                unit,
+                source=f"{source}{source_suffix}",
+                fmt=fmt,
+                timezone="as recorded (UTC offset of each time)",
+                start=np.array(cols[0], np.int64),
+                end=np.array(cols[1], np.int64),
+                offset=np.array(cols[2], np.int32),
+                value=np.array(cols[3], np.float64),
+                key=keys_from_texts(cols[4]),
+                ranges=ranges,
+                path=path,
+                notes=notes,
+            )
+        )
+    kept: dict[str, int] = {}
+    for s in out:
+        kept[s.kind] = kept.get(s.kind, 0) + len(s)
+    return out, kept

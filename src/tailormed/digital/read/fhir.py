@@ -20,12 +20,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-import numpy as np
 from fhir.resources.R4B.observation import Observation
 from pydantic import ValidationError
 
 from tailormed.digital.models import DAY_NS, FileCount, Kind, Series
-from tailormed.digital.read.common import keys_from_texts, make_series, parse_iso
+from tailormed.digital.read.common import parse_iso, series_of_groups
 from tailormed.errors import InputError
 from tailormed.knowledge.digital_kb import DigitalKnowledge
 
@@ -147,31 +146,16 @@ def read_fhir_observations(
             found.append((cast(Kind, kind), value, unit, key))
         for kind, value, unit, k in found:
             groups.setdefault((kind, source, unit), []).append((start, end, off, value, k))
-    out: list[Series] = []
-    for (kind, source, unit), points in sorted(groups.items()):
-        cols = list(zip(*points, strict=True))
-        out.append(
-            make_series(
-                kind,
-                unit,
-                source=source,
-                fmt="fhir-r4",
-                timezone="as recorded (UTC offset of each time)",
-                start=np.array(cols[0], np.int64),
-                end=np.array(cols[1], np.int64),
-                offset=np.array(cols[2], np.int32),
-                value=np.array(cols[3], np.float64),
-                key=keys_from_texts(cols[4]),
-                ranges=ranges,
-                path=where_file,
-                notes=notes,
-            )
-        )
+    out, kept = series_of_groups(
+        groups,
+        fmt="fhir-r4",
+        source_suffix="",
+        ranges=ranges,
+        path=where_file,
+        notes=notes,
+    )
     if unused:
         notes.append(f"{path}: {unused} Observation(s) not used (other codes, or withdrawn)")
-    kept: dict[str, int] = {}
-    for s in out:
-        kept[s.kind] = kept.get(s.kind, 0) + len(s)
     return out, FileCount(where_file, "fhir-r4", rows, kept, unused)
 
 

@@ -25,7 +25,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
@@ -34,7 +33,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from tailormed.digital.models import NS, FileCount, Kind, Series
-from tailormed.digital.read.common import keys_from_texts, make_series, parse_iso
+from tailormed.digital.read.common import parse_iso, series_of_groups
 from tailormed.errors import InputError
 from tailormed.knowledge.digital_kb import DigitalKnowledge
 
@@ -254,29 +253,14 @@ def read_omh(
             )
     if statistics:
         notes.append(f"{path}: {statistics} data point(s) with a descriptive statistic not used")
-    out: list[Series] = []
-    for (kind, source, unit), points in sorted(groups.items()):
-        cols = list(zip(*points, strict=True))
-        out.append(
-            make_series(
-                kind,
-                unit,
-                source=f"{source} (Open mHealth)",
-                fmt="openmhealth",
-                timezone="as recorded (UTC offset of each time)",
-                start=np.array(cols[0], np.int64),
-                end=np.array(cols[1], np.int64),
-                offset=np.array(cols[2], np.int32),
-                value=np.array(cols[3], np.float64),
-                key=keys_from_texts(cols[4]),
-                ranges=ranges,
-                path=where_file,
-                notes=notes,
-            )
-        )
-    kept: dict[str, int] = {}
-    for s in out:
-        kept[s.kind] = kept.get(s.kind, 0) + len(s)
+    out, kept = series_of_groups(
+        groups,
+        fmt="openmhealth",
+        source_suffix=" (Open mHealth)",
+        ranges=ranges,
+        path=where_file,
+        notes=notes,
+    )
     return out, FileCount(where_file, "openmhealth", rows, kept, statistics)
 
 

@@ -43,6 +43,26 @@ Samples = Annotated[
 ]
 Jobs = Annotated[int, typer.Option(min=1, help="Worker processes (indexed inputs)")]
 
+# tumour options, shared by `tailormed tumor` and `tailormed run`
+TumorSample = Annotated[
+    str | None, typer.Option("--tumor-sample", help="Tumour sample in the VCF/MAF")
+]
+NormalSample = Annotated[
+    str | None, typer.Option("--normal-sample", help="Matched normal sample in the VCF")
+]
+Tmb = Annotated[float | None, typer.Option("--tmb", help="TMB measured elsewhere (mut/Mb)")]
+PanelSizeMb = Annotated[
+    float | None,
+    typer.Option("--panel-size-mb", help="Compute TMB from the tumour input over this size (Mb)"),
+]
+Msi = Annotated[str | None, typer.Option("--msi", help="MSI-H, MSI-L, MSS, dMMR or pMMR")]
+Fusions = Annotated[
+    Path | None, typer.Option("--fusions", help="Fusions, one a line: GENE5::GENE3")
+]
+Therapies = Annotated[
+    list[str] | None, typer.Option("--therapy", help="DRUG or DRUG:YYYY-MM-DD (repeatable)")
+]
+
 
 def split_list(value: str | None) -> tuple[str, ...] | None:
     if not value:

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tailormed.cli.common import console, handle_errors
+from tailormed.cli.common import (
+    Fusions,
+    Msi,
+    NormalSample,
+    PanelSizeMb,
+    Therapies,
+    Tmb,
+    TumorSample,
+    console,
+    handle_errors,
+)
 
 
 @handle_errors
@@ -26,27 +36,12 @@ def tumor_cmd(
             "--out", "-o", help="Output folder (tumor.json, findings.json, fhir-bundle.json)"
         ),
     ],
-    tumor_sample: Annotated[
-        str | None, typer.Option("--tumor-sample", help="Tumour sample in the VCF/MAF")
-    ] = None,
-    normal_sample: Annotated[
-        str | None, typer.Option("--normal-sample", help="Matched normal sample in the VCF")
-    ] = None,
-    tmb: Annotated[
-        float | None, typer.Option("--tmb", help="TMB measured elsewhere (mut/Mb)")
-    ] = None,
-    panel_size_mb: Annotated[
-        float | None,
-        typer.Option(
-            "--panel-size-mb", help="Compute TMB from the input over this coding size (Mb)"
-        ),
-    ] = None,
-    msi: Annotated[
-        str | None, typer.Option("--msi", help="MSI-H, MSI-L, MSS, dMMR or pMMR")
-    ] = None,
-    fusions: Annotated[
-        Path | None, typer.Option("--fusions", help="Fusions, one a line: GENE5::GENE3")
-    ] = None,
+    tumor_sample: TumorSample = None,
+    normal_sample: NormalSample = None,
+    tmb: Tmb = None,
+    panel_size_mb: PanelSizeMb = None,
+    msi: Msi = None,
+    fusions: Fusions = None,
     germline_vcf: Annotated[
         Path | None,
         typer.Option("--germline-vcf", help="Germline VCF for the PGx beside each therapy"),
@@ -115,9 +110,7 @@ def ctdna_cmd(
         Path, typer.Argument(help="ctDNA series TSV or manifest TSV of annotated VCFs")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (ctdna.json, charts/)")],
-    therapy: Annotated[
-        list[str] | None, typer.Option("--therapy", help="DRUG or DRUG:YYYY-MM-DD (repeatable)")
-    ] = None,
+    therapy: Therapies = None,
     min_fall: Annotated[
         float | None,
         typer.Option(

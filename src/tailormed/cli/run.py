@@ -15,10 +15,17 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from tailormed.cli.common import (
     CoveredRegions,
+    Fusions,
     Genes,
     Jobs,
     MissingToRef,
+    Msi,
+    NormalSample,
+    PanelSizeMb,
     Samples,
+    Therapies,
+    Tmb,
+    TumorSample,
     call_options,
     console,
     err_console,
@@ -82,31 +89,13 @@ def run_cmd(
     ctdna: Annotated[
         list[Path] | None, typer.Option("--ctdna", help="ctDNA series file (repeatable)")
     ] = None,
-    tumor_sample: Annotated[
-        str | None, typer.Option("--tumor-sample", help="Tumour sample in the somatic VCF/MAF")
-    ] = None,
-    normal_sample: Annotated[
-        str | None, typer.Option("--normal-sample", help="Matched normal sample in the VCF")
-    ] = None,
-    tmb: Annotated[
-        float | None, typer.Option("--tmb", help="TMB measured elsewhere (mut/Mb)")
-    ] = None,
-    panel_size_mb: Annotated[
-        float | None,
-        typer.Option("--panel-size-mb", help="Compute TMB from the tumour input over this size"),
-    ] = None,
-    msi: Annotated[
-        str | None, typer.Option("--msi", help="MSI-H, MSI-L, MSS, dMMR or pMMR")
-    ] = None,
-    fusions: Annotated[
-        Path | None, typer.Option("--fusions", help="Fusions, one a line: GENE5::GENE3")
-    ] = None,
-    therapy: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--therapy", help="Current therapy for the ctDNA rules, DRUG[:START_DATE] (repeatable)"
-        ),
-    ] = None,
+    tumor_sample: TumorSample = None,
+    normal_sample: NormalSample = None,
+    tmb: Tmb = None,
+    panel_size_mb: PanelSizeMb = None,
+    msi: Msi = None,
+    fusions: Fusions = None,
+    therapy: Therapies = None,
     phenopacket: Annotated[
         list[Path] | None,
         typer.Option("--phenopacket", help="GA4GH phenopacket JSON (repeatable)"),
